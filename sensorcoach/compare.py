@@ -1,0 +1,463 @@
+"""Comparison of an analysed session against its plan: sets, reps, rest, tempo and faults.
+
+What is judged, and with which tolerances (module constants, stated in the output):
+
+* **Reps per set**: full reps done (partial reps are listed, never counted) against the plan.
+  A set is ``met`` when it has at least the planned full reps, ``short`` otherwise;
+  planned sets that never happened are ``missing``, extra detected sets are ``extra``.
+* **Rest**: the gap between the previous set's end (bottom of its last rep) and this set's
+  start, against the plan's ``rest_s``; too short when more than :data:`REST_TOL_S` short.
+* **Tempo**, per full rep, against the prescription eccentric-bottom-concentric-top:
+  the top pause must be held at least the prescribed time minus :data:`TOP_PAUSE_TOL_S`;
+  the eccentric must take at least the prescribed time minus :data:`ECCENTRIC_TOL_S`;
+  when the prescription has a bottom pause, the time at the bottom before each rep after
+  the first must be at least that minus :data:`BOTTOM_PAUSE_TOL_S`. The concentric is not
+  judged (driving up faster than prescribed is never a fault).
+* **Velocity** (when reps carry ``mean_velocity_mps``, i.e. on a bar mount): the first full
+  rep's mean velocity and the loss across the set, ``(first - last) / first`` in percent.
+* **Faults**: the detector's flags, plus the tempo misses above, each tallied with the
+  coaching cue that fixes it; plus plan-level cues (missed reps, missing sets, rest too short).
+
+Single-leg plans prescribe reps per side: each side is expected as a set of its own (the
+switch between sides is not judged as rest). When the detector merged both sides into one set
+(short switch), a set counts as both sides with twice the reps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .consts import FLAG_BOUNCE, FLAG_FAST_ECCENTRIC, FLAG_NO_TOP_PAUSE, FLAG_PARTIAL_RANGE
+from .plans import Plan
+from .results import Analysis, RepResult, SetResult
+
+#: The top pause counts as held when at least the prescribed time minus this, seconds.
+TOP_PAUSE_TOL_S = 0.2
+#: The eccentric counts as controlled when at least the prescribed time minus this, seconds.
+ECCENTRIC_TOL_S = 0.25
+#: A prescribed bottom pause counts as held when at least the prescribed time minus this.
+BOTTOM_PAUSE_TOL_S = 0.2
+#: Rest counts as too short when more than this many seconds shorter than prescribed.
+REST_TOL_S = 10.0
+#: Velocity loss across a set above which a cue suggests the load is too heavy, percent.
+VELOCITY_LOSS_CUE_PCT = 30.0
+
+#: Plan-relative tempo faults (added by the comparison, not by the detector).
+FAULT_SHORT_TOP_PAUSE = "short_top_pause"
+FAULT_SHORT_ECCENTRIC = "short_eccentric"
+FAULT_SHORT_BOTTOM_PAUSE = "short_bottom_pause"
+
+#: The coaching cue that fixes each fault.
+CUES: dict[str, str] = {
+    FLAG_NO_TOP_PAUSE: "Pause and squeeze at the top for a one-count",
+    FLAG_FAST_ECCENTRIC: "Lower under control",
+    FLAG_BOUNCE: "Don't bounce off the bottom: let the glutes hover, then drive",
+    FLAG_PARTIAL_RANGE: "Drive through the heels until torso and thighs are in line",
+    FAULT_SHORT_TOP_PAUSE: "Hold the squeeze at the top for the full prescribed count",
+    FAULT_SHORT_ECCENTRIC: "Lower under control: take the full prescribed time on the way down",
+    FAULT_SHORT_BOTTOM_PAUSE: "Hold the bottom position (glutes hovering) for the prescribed "
+                              "count before driving up",
+}
+#: Order in which faults are listed (most important first); unknown flags come after.
+_FAULT_ORDER = (FLAG_PARTIAL_RANGE, FLAG_NO_TOP_PAUSE, FAULT_SHORT_TOP_PAUSE,
+                FLAG_FAST_ECCENTRIC, FAULT_SHORT_ECCENTRIC, FLAG_BOUNCE,
+                FAULT_SHORT_BOTTOM_PAUSE)
+
+
+def cue_for(fault: str) -> str:
+    """The coaching cue for a fault word ('' when sensorcoach has none)."""
+    return CUES.get(fault, "")
+
+
+def _r(x: float | None, nd: int = 3) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), nd)
+
+
+@dataclass
+class RepCheck:
+    """One detected rep judged against the prescribed tempo.
+
+    ``*_ok`` are ``None`` where not judged (partial reps; no bottom pause prescribed).
+    """
+
+    set_index: int
+    index: int
+    count: int | None
+    partial: bool
+    eccentric_s: float
+    bottom_before_s: float | None
+    concentric_s: float
+    top_pause_s: float
+    top_pause_ok: bool | None
+    eccentric_ok: bool | None
+    bottom_pause_ok: bool | None
+    faults: list[str] = field(default_factory=list)
+    mean_velocity_mps: float | None = None
+    rom_m: float | None = None
+
+    @property
+    def tempo_ok(self) -> bool | None:
+        """All judged tempo phases met (``None`` for a partial rep)."""
+        if self.partial:
+            return None
+        return all(x is not False for x in (self.top_pause_ok, self.eccentric_ok,
+                                            self.bottom_pause_ok))
+
+    @property
+    def label(self) -> str:
+        return f"{self.set_index}.{self.index}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "set": self.set_index, "rep": self.index, "count": self.count,
+            "partial": self.partial,
+            "eccentric_s": _r(self.eccentric_s), "bottom_before_s": _r(self.bottom_before_s),
+            "concentric_s": _r(self.concentric_s), "top_pause_s": _r(self.top_pause_s),
+            "top_pause_ok": self.top_pause_ok, "eccentric_ok": self.eccentric_ok,
+            "bottom_pause_ok": self.bottom_pause_ok, "tempo_ok": self.tempo_ok,
+            "faults": list(self.faults),
+            "mean_velocity_mps": _r(self.mean_velocity_mps),
+        }
+
+
+@dataclass
+class SetCheck:
+    """One planned set (or one side of it) against what was detected.
+
+    ``index`` numbers the planned slots 1..n (extra detected sets continue the numbering);
+    ``detected_index`` is the :class:`~sensorcoach.results.SetResult` index, if any.
+    """
+
+    index: int
+    label: str
+    planned_reps: int | None
+    done_reps: int
+    partial_reps: int
+    status: str
+    detected_index: int | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+    rest_planned_s: float | None = None
+    rest_taken_s: float | None = None
+    rest_ok: bool | None = None
+    first_velocity_mps: float | None = None
+    last_velocity_mps: float | None = None
+    velocity_loss_pct: float | None = None
+    reps: list[RepCheck] = field(default_factory=list)
+
+    @property
+    def tempo_ok_reps(self) -> int:
+        return sum(1 for r in self.reps if r.tempo_ok)
+
+    @property
+    def missed_reps(self) -> int:
+        if self.planned_reps is None:
+            return 0
+        return max(0, self.planned_reps - self.done_reps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "label": self.label, "detected_set": self.detected_index,
+            "status": self.status,
+            "planned_reps": self.planned_reps, "done_reps": self.done_reps,
+            "partial_reps": self.partial_reps, "missed_reps": self.missed_reps,
+            "tempo_ok_reps": self.tempo_ok_reps,
+            "start_s": _r(self.start_s), "end_s": _r(self.end_s),
+            "rest_planned_s": _r(self.rest_planned_s, 1),
+            "rest_taken_s": _r(self.rest_taken_s, 1), "rest_ok": self.rest_ok,
+            "first_velocity_mps": _r(self.first_velocity_mps),
+            "last_velocity_mps": _r(self.last_velocity_mps),
+            "velocity_loss_pct": _r(self.velocity_loss_pct, 1),
+            "reps": [r.to_dict() for r in self.reps],
+        }
+
+
+@dataclass
+class FaultTally:
+    """How often a fault occurred, on which reps (``"set.rep"``), and its cue."""
+
+    fault: str
+    count: int
+    cue: str
+    reps: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fault": self.fault, "count": self.count, "cue": self.cue,
+                "reps": list(self.reps)}
+
+
+@dataclass
+class PlanComparison:
+    """A session compared with its plan (see the module docstring for the rules)."""
+
+    plan: Plan
+    load_kg: float
+    sets: list[SetCheck]
+    faults: list[FaultTally]
+    cues: list[str]
+    merged_sides: bool = False
+
+    # --- summary -------------------------------------------------------------------
+    @property
+    def planned_sets(self) -> list[SetCheck]:
+        return [s for s in self.sets if s.planned_reps is not None]
+
+    @property
+    def planned_reps(self) -> int:
+        return sum(s.planned_reps or 0 for s in self.sets)
+
+    @property
+    def done_reps(self) -> int:
+        """Full reps done in planned sets (extra sets not included)."""
+        return sum(s.done_reps for s in self.planned_sets)
+
+    @property
+    def partial_reps(self) -> int:
+        return sum(s.partial_reps for s in self.sets)
+
+    @property
+    def sets_met(self) -> int:
+        return sum(1 for s in self.sets if s.status == "met")
+
+    @property
+    def all_sets_met(self) -> bool:
+        return all(s.status == "met" for s in self.planned_sets)
+
+    @property
+    def full_rep_checks(self) -> list[RepCheck]:
+        return [r for s in self.sets for r in s.reps if not r.partial]
+
+    @property
+    def tempo_compliance(self) -> float | None:
+        """Fraction of full reps whose tempo met the prescription (``None``: no reps)."""
+        reps = self.full_rep_checks
+        if not reps:
+            return None
+        return sum(1 for r in reps if r.tempo_ok) / len(reps)
+
+    @property
+    def tempo_met(self) -> bool:
+        reps = self.full_rep_checks
+        return bool(reps) and all(r.tempo_ok for r in reps)
+
+    @property
+    def rest_ok(self) -> bool:
+        return all(s.rest_ok is not False for s in self.sets)
+
+    @property
+    def met(self) -> bool:
+        """Every planned set done with its reps, every full rep on tempo."""
+        return self.all_sets_met and self.tempo_met
+
+    @property
+    def volume_kg(self) -> float:
+        """Load x full reps of all sets (0 for body-weight plans)."""
+        return self.load_kg * sum(s.done_reps for s in self.sets)
+
+    def verdict(self) -> str:
+        if self.met:
+            return "plan met"
+        if self.all_sets_met:
+            return "reps met, tempo missed"
+        return "plan missed"
+
+    def to_dict(self) -> dict[str, Any]:
+        tc = self.tempo_compliance
+        return {
+            "plan": self.plan.to_dict(),
+            "load_kg": _r(self.load_kg, 2),
+            "tolerances": {
+                "top_pause_s": TOP_PAUSE_TOL_S, "eccentric_s": ECCENTRIC_TOL_S,
+                "bottom_pause_s": BOTTOM_PAUSE_TOL_S, "rest_s": REST_TOL_S,
+            },
+            "summary": {
+                "verdict": self.verdict(),
+                "met": self.met,
+                "planned_sets": len(self.planned_sets),
+                "sets_met": self.sets_met,
+                "planned_reps": self.planned_reps,
+                "done_reps": self.done_reps,
+                "partial_reps": self.partial_reps,
+                "tempo_compliance": None if tc is None else round(tc, 3),
+                "rest_ok": self.rest_ok,
+                "volume_kg": _r(self.volume_kg, 1),
+                "merged_sides": self.merged_sides,
+            },
+            "sets": [s.to_dict() for s in self.sets],
+            "faults": [f.to_dict() for f in self.faults],
+            "cues": list(self.cues),
+        }
+
+
+# --- the comparison -----------------------------------------------------------------------
+
+
+def _check_rep(rep: RepResult, set_index: int, prev: RepResult | None, plan: Plan) -> RepCheck:
+    tempo = plan.tempo
+    bottom_before = rep.bottom_before_s
+    if bottom_before is None and prev is not None:
+        bottom_before = prev.bottom_pause_s
+    faults = list(dict.fromkeys(rep.flags))
+    if rep.partial and FLAG_PARTIAL_RANGE not in faults:
+        faults.insert(0, FLAG_PARTIAL_RANGE)
+    top_ok = ecc_ok = bottom_ok = None
+    if not rep.partial:
+        top_ok = tempo.top_s == 0 or rep.top_pause_s >= tempo.top_s - TOP_PAUSE_TOL_S
+        ecc_ok = tempo.eccentric_s == 0 or rep.eccentric_s >= tempo.eccentric_s - ECCENTRIC_TOL_S
+        if tempo.bottom_s > 0 and prev is not None and bottom_before is not None:
+            bottom_ok = bottom_before >= tempo.bottom_s - BOTTOM_PAUSE_TOL_S
+        if top_ok is False and FLAG_NO_TOP_PAUSE not in faults:
+            faults.append(FAULT_SHORT_TOP_PAUSE)
+        if ecc_ok is False and FLAG_FAST_ECCENTRIC not in faults:
+            faults.append(FAULT_SHORT_ECCENTRIC)
+        if bottom_ok is False and FLAG_BOUNCE not in faults:
+            faults.append(FAULT_SHORT_BOTTOM_PAUSE)
+    return RepCheck(
+        set_index=set_index, index=rep.index, count=rep.count, partial=rep.partial,
+        eccentric_s=rep.eccentric_s, bottom_before_s=bottom_before,
+        concentric_s=rep.concentric_s, top_pause_s=rep.top_pause_s,
+        top_pause_ok=top_ok, eccentric_ok=ecc_ok, bottom_pause_ok=bottom_ok,
+        faults=faults, mean_velocity_mps=rep.mean_velocity_mps, rom_m=rep.rom_m,
+    )
+
+
+def _velocity(s: SetResult) -> tuple[float | None, float | None, float | None]:
+    v = [r.mean_velocity_mps for r in s.full_reps
+         if r.mean_velocity_mps is not None and math.isfinite(r.mean_velocity_mps)]
+    if not v:
+        return None, None, None
+    first, last = v[0], v[-1]
+    loss = (first - last) / first * 100.0 if len(v) >= 2 and first > 0 else None
+    return first, last, loss
+
+
+def _slots(plan: Plan, detected: list[SetResult]) -> tuple[list[tuple[str, int, bool]], bool]:
+    """Planned slots: (label, reps, rest judged before it), and whether sides are merged."""
+    if not plan.per_side:
+        return [(f"Set {i}", plan.reps, i > 1) for i in range(1, plan.sets + 1)], False
+    full = sorted(len(s.full_reps) for s in detected)
+    merged = bool(full) and len(detected) <= plan.sets and full[len(full) // 2] > 1.5 * plan.reps
+    if merged:
+        return [(f"Set {i} (both sides)", 2 * plan.reps, i > 1)
+                for i in range(1, plan.sets + 1)], True
+    slots = []
+    for i in range(1, plan.sets + 1):
+        slots.append((f"Set {i} side 1", plan.reps, i > 1))
+        slots.append((f"Set {i} side 2", plan.reps, False))
+    return slots, False
+
+
+def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> PlanComparison:
+    """Compare an analysed session with the plan it was meant to follow.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The detector's result for the session.
+    plan : Plan
+        The prescription.
+    load_kg : float, optional
+        The load actually used (e.g. the recording's ``load_kg`` metadata); defaults to the
+        plan's load.
+
+    Returns
+    -------
+    PlanComparison
+    """
+    detected = [s for s in analysis.sets if s.reps]
+    slots, merged = _slots(plan, detected)
+    checks: list[SetCheck] = []
+    n = max(len(slots), len(detected))
+    prev_set: SetResult | None = None
+    for i in range(n):
+        det = detected[i] if i < len(detected) else None
+        if i < len(slots):
+            label, planned, rest_judged = slots[i]
+        else:
+            label, planned, rest_judged = f"Extra set {i + 1 - len(slots)}", None, True
+        if det is None:
+            checks.append(SetCheck(index=i + 1, label=label, planned_reps=planned, done_reps=0,
+                                   partial_reps=0, status="missing"))
+            continue
+        reps: list[RepCheck] = []
+        prev_rep: RepResult | None = None
+        for r in det.reps:
+            reps.append(_check_rep(r, det.index, prev_rep, plan))
+            prev_rep = r
+        done = len(det.full_reps)
+        if planned is None:
+            status = "extra"
+        else:
+            status = "met" if done >= planned else "short"
+        rest_taken = rest_planned = rest_ok = None
+        if prev_set is not None:
+            rest_taken = det.start_s - prev_set.end_s
+            if rest_judged:
+                rest_planned = plan.rest_s
+                rest_ok = rest_taken >= plan.rest_s - REST_TOL_S
+        first_v, last_v, loss = _velocity(det)
+        checks.append(SetCheck(
+            index=i + 1, label=label, planned_reps=planned, done_reps=done,
+            partial_reps=len(det.partial_reps), status=status, detected_index=det.index,
+            start_s=det.start_s, end_s=det.end_s, rest_planned_s=rest_planned,
+            rest_taken_s=rest_taken, rest_ok=rest_ok, first_velocity_mps=first_v,
+            last_velocity_mps=last_v, velocity_loss_pct=loss, reps=reps,
+        ))
+        prev_set = det
+
+    load = plan.load_kg if load_kg is None else float(load_kg)
+    faults = _tally(checks, plan)
+    cues = _plan_cues(checks, plan, load)
+    return PlanComparison(plan=plan, load_kg=load, sets=checks, faults=faults, cues=cues,
+                          merged_sides=merged)
+
+
+def _tally(checks: list[SetCheck], plan: Plan) -> list[FaultTally]:
+    by_fault: dict[str, list[str]] = {}
+    for s in checks:
+        for r in s.reps:
+            for f in r.faults:
+                by_fault.setdefault(f, []).append(r.label)
+    order = {f: i for i, f in enumerate(_FAULT_ORDER)}
+    out = []
+    for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f)):
+        cue = cue_for(f)
+        t = plan.tempo
+        if f == FAULT_SHORT_TOP_PAUSE:
+            cue = f"Hold the squeeze at the top for the full {t.top_s:g} s"
+        elif f == FAULT_SHORT_ECCENTRIC:
+            cue = f"Lower under control: take {t.eccentric_s:g} s on the way down"
+        elif f == FAULT_SHORT_BOTTOM_PAUSE:
+            cue = (f"Hold the bottom (glutes hovering) for {t.bottom_s:g} s before driving up")
+        out.append(FaultTally(fault=f, count=len(by_fault[f]), cue=cue, reps=by_fault[f]))
+    return out
+
+
+def _plan_cues(checks: list[SetCheck], plan: Plan, load_kg: float) -> list[str]:
+    cues = []
+    load = f" at {load_kg:g} kg" if load_kg else ""
+    missing = [s for s in checks if s.status == "missing"]
+    short = [s for s in checks if s.status == "short"]
+    planned = [s for s in checks if s.planned_reps is not None]
+    if missing:
+        cues.append(f"Only {len(planned) - len(missing)} of {len(planned)} planned sets done: "
+                    f"finish every set before adding load")
+    if short:
+        which = ", ".join(f"{s.label.lower()} ({s.done_reps}/{s.planned_reps})" for s in short)
+        cues.append(f"Missed reps in {which}: repeat {plan.sets}x{plan.reps}{load} next "
+                    f"session")
+    too_short = [s for s in checks if s.rest_ok is False]
+    if too_short:
+        which = ", ".join(f"{s.rest_taken_s:.0f} s before {s.label.lower()}" for s in too_short)
+        cues.append(f"Rest the full {plan.rest_s:g} s between sets (only {which})")
+    slow = [s for s in checks if s.velocity_loss_pct is not None
+            and s.velocity_loss_pct > VELOCITY_LOSS_CUE_PCT]
+    if slow:
+        which = ", ".join(f"{s.label.lower()} -{s.velocity_loss_pct:.0f}%" for s in slow)
+        cues.append(f"Bar speed dropped more than {VELOCITY_LOSS_CUE_PCT:g}% ({which}): "
+                    f"keep every rep crisp, the load may be too heavy today")
+    return cues

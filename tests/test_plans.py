@@ -1,0 +1,133 @@
+"""Plan files: the built-ins, round trip through TOML, and every validation error."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sensorcoach.errors import PlanError
+from sensorcoach.plans import BUILTIN_PLANS, Plan, Tempo, list_plans, load_plan, parse_plan
+
+GOOD = """
+name = "my-plan"
+exercise = "hip_thrust"
+variant = "barbell"
+sets = 5
+reps = 5
+tempo = "2-0-1-1"
+load_kg = 100
+rest_s = 120
+
+[progression]
+kind = "load"
+increment_kg = 2.5
+"""
+
+
+def test_builtins_exist_and_parse():
+    names = [p.name for p in list_plans()]
+    assert names == ["bodyweight-3x20", "dumbbell", "barbell-5x5", "single-leg", "banded"]
+    bb = load_plan("barbell-5x5")
+    assert (bb.sets, bb.reps, bb.variant) == (5, 5, "barbell")
+    assert bb.tempo == Tempo(2, 0, 1, 1)
+    assert bb.rest_s == 120
+    assert bb.progression.kind == "load" and bb.progression.increment_kg == 2.5
+    bw = load_plan("bodyweight-3x20")
+    assert (bw.sets, bw.reps, bw.load_kg) == (3, 20, 0)
+    assert bw.progression.next_plan == "dumbbell"
+    db = load_plan("dumbbell")
+    assert (db.sets, db.reps, db.rest_s, str(db.tempo)) == (3, 12, 90, "2-0-1-1")
+    sl = load_plan("single-leg")
+    assert sl.per_side and sl.reps == 12
+    assert load_plan("banded").reps == 15
+    # every next_plan named by a built-in is itself a built-in
+    for p in list_plans():
+        assert p.progression.next_plan in (None, *BUILTIN_PLANS)
+
+
+@pytest.mark.parametrize("plan", list_plans(), ids=lambda p: p.name)
+def test_toml_round_trip(plan: Plan):
+    again = parse_plan(plan.to_toml())
+    assert dataclasses.replace(again, source="builtin") == plan
+
+
+def test_load_from_file(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text(GOOD)
+    p = load_plan(f)
+    assert p.name == "my-plan" and p.load_kg == 100.0 and p.source == str(f)
+    assert "5x5" in p.summary() and "100 kg" in p.summary()
+
+
+def test_tempo_parse():
+    assert Tempo.parse("3-1-X-2") == Tempo(3, 1, 0, 2)
+    assert str(Tempo.parse("3-1-X-2")) == "3-1-X-2"
+    assert Tempo.parse("2-0-1-1.5").top_s == 1.5
+
+
+def _with(**changes) -> str:
+    """GOOD with top-level keys replaced (value None removes the key)."""
+    lines = GOOD.strip().splitlines()
+    out = []
+    for line in lines:
+        key = line.split("=")[0].strip()
+        if key in changes and not line.startswith("["):
+            v = changes.pop(key)
+            if v is not None:
+                out.append(f"{key} = {v}")
+            continue
+        if line.startswith("[") and changes:
+            out += [f"{k} = {v}" for k, v in changes.items() if v is not None]
+            changes = {}
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_with(sets=-1), "sets: expected an integer >= 1, found -1"),
+        (_with(sets=0), "sets: expected an integer >= 1, found 0"),
+        (_with(sets='"5"'), "sets: expected an integer >= 1, found string '5'"),
+        (_with(reps=2.5), "reps: expected an integer >= 1, found number 2.5"),
+        (_with(reps=None), "missing reps"),
+        (_with(tempo='"2-0-1"'), "tempo: expected four numbers eccentric-bottom-concentric-top"),
+        (_with(tempo='"2-0-a-1"'), "found '2-0-a-1'"),
+        (_with(tempo="2011"), "tempo: expected four numbers"),
+        (_with(tempo='"2--1-1-1"'), "tempo: expected four numbers"),
+        (_with(tempo=None), "missing tempo"),
+        (_with(variant='"kettlebell"'), "variant: expected one of bodyweight, dumbbell, barbell"),
+        (_with(exercise='"squat"'), "exercise: expected one of hip_thrust, found 'squat'"),
+        (_with(load_kg=-5), "load_kg: expected a number >= 0, found -5"),
+        (_with(rest_s="true"), "rest_s: expected a number >= 0, found boolean True"),
+        (_with(name=None), "missing name"),
+        (_with(colour='"red"'), "unknown key 'colour'"),
+        (GOOD.replace("increment_kg = 2.5", "increment_kg = 0"),
+         "progression.increment_kg: expected a number > 0, found 0"),
+        (GOOD.replace("increment_kg = 2.5", ""), "missing progression.increment_kg"),
+        (GOOD.replace('kind = "load"', 'kind = "magic"'),
+         "progression.kind: expected one of load, reps, none, found 'magic'"),
+        (GOOD.replace("increment_kg = 2.5", "increment_kg = 2.5\nspeed = 1"),
+         "unknown key progression.'speed'"),
+        (GOOD.replace('kind = "load"\nincrement_kg = 2.5', 'kind = "reps"\ntarget_reps = 3'),
+         "progression.target_reps: expected at least reps (5), found 3"),
+        ('name = "x"\nvariant = "bodyweight"\nsets = 3\nreps = 20\ntempo = "2-0-1-1"\n'
+         'load_kg = 10', "load_kg: expected 0 for variant 'bodyweight'"),
+        ("name = ", "not valid TOML"),
+    ],
+)
+def test_errors(tmp_path, text, expected):
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(PlanError) as info:
+        load_plan(f)
+    msg = str(info.value)
+    assert expected in msg
+    assert msg.startswith(str(f))
+    assert "\n" not in msg
+
+
+def test_unknown_plan_name():
+    with pytest.raises(PlanError, match="unknown plan 'barbell-10x10'.*barbell-5x5"):
+        load_plan("barbell-10x10")
