@@ -1,0 +1,497 @@
+"""The streaming rep detector: sets, reps, tempo, range, velocity and faults.
+
+How it works (the physics)
+--------------------------
+* A **hip-belt** sensor rotates with the pelvis: every hip thrust tilts it by tens of degrees
+  (torso from inclined to horizontal plus the posterior tilt of the squeeze). The tilt of the
+  gravity direction along its dominant arc is a drift-free, position-like signal, exact even
+  for very slow reps.
+* A **bar** sensor translates and barely rotates. ``|f| - 1 g`` is its vertical acceleration
+  whatever the mounting orientation; integrated between zero-velocity points (the pauses and
+  turnarounds) it gives velocity and range.
+* Both signals are cut into monotone **movement segments** (hysteresis on their rate). A rep
+  is a rising segment (concentric) followed by a falling one (eccentric). The segment's
+  vertical displacement, integrated with a zero-velocity update at both ends, tells which
+  way is up, how far it went and how fast.
+* A rising segment becomes a rep only if it looks like a hip thrust: plausible range and
+  duration, and a rotation that fits the mount (a bar barely rotates; a pelvis does). Walking
+  (small fast tilts), getting up (too large, too much rotation), rolling the bar (rotation
+  without rise) and plate knocks (g-level spikes) fail those tests.
+* The mount comes from metadata or the caller; otherwise both channels run and the first
+  confirmed concentric decides (rotation >= ``hip_min_deg`` means hip).
+
+Event times are where the segment's rate profile starts / stops, extrapolated to zero from
+two level crossings assuming the bell-shaped velocity of smooth human movement
+(velocity ~ t^2 near rest), and corrected for the known group delay of the filters.
+
+The detector is streaming and chunk-exact: decisions use data up to a fixed look-ahead past
+each segment, never "whatever arrived so far", so any chunking gives the same reps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..consts import (
+    FLAG_BOUNCE,
+    FLAG_FAST_ECCENTRIC,
+    FLAG_NO_TOP_PAUSE,
+    FLAG_PARTIAL_RANGE,
+    MOUNTS,
+    STANDARD_GRAVITY_MPS2,
+)
+from ..events import GapEvent, PartialEvent, RepDoneEvent, RepEvent, SetDoneEvent
+from ..results import RepResult
+from ..types import SampleChunk
+from .frontend import GRID_RATE_HZ, FrontEnd
+from .history import History
+from .segments import RawSegment, Segmenter
+
+
+@dataclass
+class Segment:
+    """A refined movement segment (times already corrected for filter delay)."""
+
+    channel: str
+    direction: int  # +1 up, -1 down (physical, after sign resolution)
+    tilt_dir: int  # direction of the raw rate signal
+    t_start: float
+    t_end: float
+    k_end: int
+    amp: float  # channel units (deg for hip, m for bar), >= 0
+    dz_m: float  # zero-velocity-updated vertical displacement
+    peak_v_mps: float  # signed peak vertical velocity
+    rotation_deg: float
+    knock: bool
+    peak_abs_acc_g: float  # largest |vertical acceleration| near the start, g
+    peak_frac: float  # where in the segment the rate peaked (0 start .. 1 end)
+
+
+@dataclass
+class _Rep:
+    up: Segment
+    set_index: int
+    partial: bool
+    count: int | None
+    range_fraction: float | None
+    down: Segment | None = None
+    bottom_before_s: float | None = None
+    index: int = 0
+    next_up: Segment | None = None
+    result: RepResult | None = None
+
+
+@dataclass
+class _SetState:
+    index: int
+    reps: list[_Rep] = field(default_factory=list)
+
+    @property
+    def full_amps(self) -> list[float]:
+        return [r.up.amp for r in self.reps if not r.partial]
+
+
+class RepDetector:
+    """Streaming hip-thrust rep detector.
+
+    Parameters
+    ----------
+    mount : {"hip", "bar"} or None
+        Where the sensor sits; ``None`` infers it from the first confirmed rep.
+    set_gap_s : float
+        Rest longer than this between two reps splits them into two sets.
+    partial_fraction : float
+        A concentric reaching less than this fraction of the set's typical full range is a
+        partial rep (listed and flagged, not counted).
+    hip_min_deg, hip_max_deg : float
+        Pelvis rotation of a hip-thrust concentric on a hip mount (a full rep is typically
+        25-55 degrees; getting up from the floor is 70-100).
+    bar_min_m, bar_max_m : float
+        Vertical travel of a concentric on a bar mount.
+    bar_max_rotation_deg : float
+        A bar that rotates more than this during a "concentric" is being rolled, not lifted.
+    no_top_pause_s, fast_eccentric_s : float
+        Fault thresholds: top pause shorter than / eccentric faster than.
+    bounce_acc_g : float
+        Vertical deceleration at the bottom, above 1 g rest, that marks a bounce.
+    knock_g : float
+        ``|f|`` above this inside a movement is an impact (plates, dropping the bar).
+    lookahead_s : float
+        Data past a segment's end the detector waits for before deciding on it.
+    """
+
+    def __init__(self, *, mount: str | None = None, set_gap_s: float = 15.0,
+                 partial_fraction: float = 0.75, hip_min_deg: float = 12.0,
+                 hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.75,
+                 bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
+                 max_concentric_s: float = 6.0, min_concentric_s: float = 0.2,
+                 no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
+                 bounce_acc_g: float = 0.4, knock_g: float = 3.0, lookahead_s: float = 0.1):
+        if mount is not None and mount not in MOUNTS:
+            raise ValueError(f"mount must be one of {MOUNTS} or None, got {mount!r}")
+        self.mount = mount
+        self.set_gap_s = set_gap_s
+        self.partial_fraction = partial_fraction
+        self.hip_min_deg = hip_min_deg
+        self.hip_max_deg = hip_max_deg
+        self.bar_min_m = bar_min_m
+        self.bar_max_m = bar_max_m
+        self.bar_max_rotation_deg = bar_max_rotation_deg
+        self.min_rise_m = min_rise_m
+        self.max_concentric_s = max_concentric_s
+        self.min_concentric_s = min_concentric_s
+        self.no_top_pause_s = no_top_pause_s
+        self.fast_eccentric_s = fast_eccentric_s
+        self.bounce_acc_g = bounce_acc_g
+        self.knock_g = knock_g
+        self.lookahead_s = lookahead_s
+        self._started = False
+
+    # -- state ----------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._started = True
+        self.front = FrontEnd()
+        self.hist = History(rate_hz=GRID_RATE_HZ)
+        self.mount_source = "given" if self.mount else "inferred"
+        self._segmenters = {
+            "hip": Segmenter(enter=8.0, exit=3.0),
+            "bar": Segmenter(enter=0.06, exit=0.025),
+        }
+        self._rate_key = {"hip": "tilt_rate_dps", "bar": "vz_mps"}
+        self._pos_key = {"hip": "tilt_deg", "bar": "z_m"}
+        self._delay = {"hip": self.front.delay_tilt_rate_s, "bar": self.front.delay_acc_s}
+        self._pending: list[tuple[int, str, RawSegment]] = []
+        self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
+        self._hip_sign = 0  # +1: rising tilt is up; learned from confident segments
+        self._sets: list[_SetState] = []
+        self._cur: _SetState | None = None
+        self._last_rep: _Rep | None = None
+        self._ref_amp: dict[str, float] = {}
+        self._newest_t = -math.inf
+        self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
+        #: how far before a segment its onset may be searched (keeps results chunk-exact)
+        self._search_k = int(10.0 * GRID_RATE_HZ)
+        self.phase = "idle"
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return (self.mount,) if self.mount else ("hip", "bar")
+
+    # -- public API -----------------------------------------------------------------------
+    def update(self, chunk: SampleChunk) -> list:
+        """Feed the next samples; return the events that fired, in order."""
+        if not self._started:
+            self._start()
+        events: list = []
+        if len(chunk) == 0:
+            return events
+        self._newest_t = float(chunk.time_s[-1])
+        feats, gaps = self.front.push(chunk)
+        for t_after, gap_s in gaps:
+            events.append(GapEvent(at_s=t_after, gap_s=gap_s))
+        if feats is None:
+            return events
+        self.hist.append(feats)
+        for ch in ("hip", "bar"):
+            for seg in self._segmenters[ch].push(feats.k, getattr(feats, self._rate_key[ch])):
+                self._pending.append((seg.k_end, ch, seg))
+        self._pending.sort(key=lambda p: (p[0], p[1]))
+        events.extend(self._drain(final=False))
+        events.extend(self._timeouts(final=False))
+        oldest = min([p[2].k_start for p in self._pending], default=int(feats.k[-1]))
+        self.hist.trim(oldest - self._search_k)
+        return events
+
+    def finish(self) -> list:
+        """The stream ended: decide what is pending and close the last set."""
+        if not self._started:
+            return []
+        events = self._drain(final=True)
+        events.extend(self._timeouts(final=True))
+        return events
+
+    # -- segment processing ---------------------------------------------------------------
+    def _drain(self, *, final: bool) -> list:
+        events: list = []
+        k_have = int(self.hist["k"][-1]) if len(self.hist) else -1
+        while self._pending:
+            k_end, ch, raw = self._pending[0]
+            if not final and k_end + self._lookahead_k > k_have:
+                break
+            self._pending.pop(0)
+            if ch not in self.channels:
+                continue
+            seg = self._refine(ch, raw, k_end + self._lookahead_k)
+            self._last_seg_end_k[ch] = raw.k_end
+            if seg is not None:
+                events.extend(self._on_segment(seg))
+        return events
+
+    def _refine(self, ch: str, raw: RawSegment, k_limit: int) -> Segment | None:
+        h = self.hist
+        t = h["t_s"]
+        r = h[self._rate_key[ch]] * raw.direction
+        i_lo_bound = h.index(max(self._last_seg_end_k[ch], raw.k_start - self._search_k))
+        i0 = h.index(raw.k_start)
+        i1 = h.index(raw.k_end)
+        i_lim = min(len(t) - 1, h.index(k_limit))
+        if i1 <= i0 or i0 < 0:
+            return None
+        ip = i0 + int(np.argmax(r[i0:i1]))
+        # the rate may sit slightly off zero in the pause before (integration residue of the
+        # previous move): measure levels from that baseline
+        gap = r[i_lo_bound:i0]
+        base = float(np.clip(np.median(gap), 0.0, 0.3 * r[ip])) if gap.size >= 3 else 0.0
+        peak = float(r[ip]) - base
+        if peak <= 0:
+            return None
+        lo, hi = 0.12, 0.4
+        t_on = _onset(t, r - base, ip, i_lo_bound, peak, lo, hi, backward=True)
+        t_off = _onset(t, r, ip, i_lim, float(r[ip]), lo, hi, backward=False)
+        delay = self._delay[ch]
+        t_start, t_end = t_on - delay, t_off - delay
+        if t_end <= t_start:
+            return None
+        # range in the channel's own units, read on the plateaus either side
+        pos = h[self._pos_key[ch]]
+        j0 = max(i_lo_bound, h.index_t(t_on) - 1)
+        j1 = min(i_lim, h.index_t(t_off))
+        amp = abs(float(pos[j1] - pos[j0]))
+        # kinematics with zero-velocity updates at both ends
+        dz, peak_v, acc_peak = self._kinematics(t_start, t_end)
+        u = h.u
+        a0 = max(0, h.index_t(t_start + self.front.delay_acc_s))
+        a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
+        cosang = float(np.clip(np.dot(u[a0], u[a1]), -1.0, 1.0))
+        rotation = math.degrees(math.acos(cosang))
+        # plate knocks: g-level spikes inside the movement (the first 0.2 s may hold a
+        # bounce off the bottom, which belongs to the previous rep)
+        raw_m = h["raw_m_g"][a0 + int(0.2 * GRID_RATE_HZ):a1 + 1]
+        knock = bool(raw_m.size and raw_m.max() > self.knock_g)
+        if ch == "bar":
+            direction = raw.direction
+        else:
+            direction = self._hip_direction(raw.direction, dz, t_end - t_start, amp)
+        return Segment(channel=ch, direction=direction, tilt_dir=raw.direction,
+                       t_start=t_start, t_end=t_end, k_end=raw.k_end, amp=amp, dz_m=dz,
+                       peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
+                       peak_abs_acc_g=acc_peak,
+                       peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start))
+
+    def _hip_direction(self, tilt_dir: int, dz: float, dur: float, amp: float) -> int:
+        """Which way is up on the tilt signal: learned from clear rising/falling moves."""
+        if abs(dz) >= 0.08 and dur <= 2.0 and amp >= self.hip_min_deg:
+            self._hip_sign = tilt_dir * (1 if dz > 0 else -1)
+        if self._hip_sign:
+            return tilt_dir * self._hip_sign
+        return 1 if dz > 0 else -1
+
+    def _kinematics(self, t_start: float, t_end: float) -> tuple[float, float, float]:
+        """Vertical travel and peak velocity between two zero-velocity instants."""
+        h = self.hist
+        d = self.front.delay_acc_s
+        i0 = max(0, h.index_t(t_start + d))
+        i1 = min(len(h) - 1, h.index_t(t_end + d))
+        if i1 - i0 < 2:
+            return 0.0, 0.0, 0.0
+        t = h["t_s"][i0:i1 + 1]
+        a = h["az_mps2"][i0:i1 + 1]
+        dt = np.diff(t)
+        v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
+        span = t[-1] - t[0]
+        v = v - v[-1] * (t - t[0]) / span
+        z = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)])
+        dz = float(z[-1])
+        peak_v = float(v.max() if dz >= 0 else v.min())
+        # strongest vertical acceleration in the first 0.3 s (a bounce off the bottom)
+        n_head = max(1, int(0.3 * GRID_RATE_HZ))
+        j0 = max(0, i0 - int(0.15 * GRID_RATE_HZ))
+        acc_peak = float(np.abs(h["az_mps2"][j0:i0 + n_head]).max()) / STANDARD_GRAVITY_MPS2
+        return dz, peak_v, acc_peak
+
+    # -- rep logic ------------------------------------------------------------------------
+    def _is_concentric(self, s: Segment) -> bool:
+        dur = s.t_end - s.t_start
+        if not (self.min_concentric_s <= dur <= self.max_concentric_s) or s.knock:
+            return False
+        if s.channel == "hip":
+            return (self.hip_min_deg <= s.amp <= self.hip_max_deg
+                    and self.min_rise_m <= s.dz_m <= self.bar_max_m)
+        return (self.bar_min_m <= s.dz_m <= self.bar_max_m
+                and s.rotation_deg <= self.bar_max_rotation_deg)
+
+    def _on_segment(self, s: Segment) -> list:
+        events: list = []
+        rep = self._last_rep
+        if s.direction < 0:
+            if rep is not None and rep.up.channel == s.channel:
+                if rep.down is None and s.t_start >= rep.up.t_end - 0.05:
+                    if s.amp >= 0.3 * rep.up.amp:
+                        rep.down = s
+                        self.phase = "eccentric"
+                elif rep.down is not None and s.t_start - rep.down.t_end < 0.5:
+                    rep.down = s if s.amp > rep.down.amp else rep.down
+            return events
+        # rising segment: a concentric?
+        if not self._is_concentric(s):
+            return events
+        if self.mount is None:
+            self.mount = s.channel
+        elif s.channel != self.mount:
+            return events
+        # set membership
+        if rep is not None and (s.t_start - self._rep_end(rep) > self.set_gap_s):
+            events.extend(self._close_set(at_s=self._newest_t))
+            rep = None
+        if rep is not None:
+            if s.t_start - self._rep_end(rep) < 0.15:
+                rep.next_up = s
+            events.extend(self._finish_rep(rep, next_start=s.t_start))
+        if self._cur is None:
+            self._cur = _SetState(index=len(self._sets) + 1)
+            self._sets.append(self._cur)
+        ref = self._reference_amp(s.channel)
+        frac = s.amp / ref if ref else None
+        partial = frac is not None and frac < self.partial_fraction
+        count = None if partial else sum(1 for r in self._cur.reps if not r.partial) + 1
+        new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
+                   range_fraction=frac, index=len(self._cur.reps) + 1)
+        if rep is not None:
+            new.bottom_before_s = max(0.0, s.t_start - self._rep_end(rep))
+        self._cur.reps.append(new)
+        self._last_rep = new
+        self.phase = "top"
+        if partial:
+            events.append(PartialEvent(set=new.set_index, at_s=self._newest_t,
+                                       rep=self._result(new, 0.0)))
+        else:
+            events.append(RepEvent(set=new.set_index, rep=count, at_s=self._newest_t,
+                                   top_s=s.t_end, start_s=s.t_start,
+                                   rom_m=s.dz_m if s.channel == "bar" else None))
+        return events
+
+    def _reference_amp(self, ch: str) -> float | None:
+        amps = self._cur.full_amps if self._cur else []
+        if amps:
+            return float(np.median(amps))
+        return self._ref_amp.get(ch)
+
+    @staticmethod
+    def _rep_end(rep: _Rep) -> float:
+        return rep.down.t_end if rep.down is not None else rep.up.t_end
+
+    def _finish_rep(self, rep: _Rep, next_start: float | None) -> list:
+        bottom = 0.0 if next_start is None else max(0.0, next_start - self._rep_end(rep))
+        res = self._result(rep, bottom)
+        rep.result = res
+        return [RepDoneEvent(set=rep.set_index, at_s=self._newest_t, rep=res)]
+
+    def _result(self, rep: _Rep, bottom_pause_s: float) -> RepResult:
+        up, down = rep.up, rep.down
+        descent = down.t_start if down is not None else up.t_end
+        end = down.t_end if down is not None else up.t_end
+        descent = max(descent, up.t_end)
+        end = max(end, descent)
+        flags: list[str] = []
+        if rep.partial:
+            flags.append(FLAG_PARTIAL_RANGE)
+        if down is not None:
+            if descent - up.t_end < self.no_top_pause_s:
+                flags.append(FLAG_NO_TOP_PAUSE)
+            if end - descent < self.fast_eccentric_s:
+                flags.append(FLAG_FAST_ECCENTRIC)
+        # bounce: no pause at the bottom and the fall arrested abruptly (a g-level spike at the
+        # turnaround, and the eccentric still near its peak speed late in the lowering)
+        nxt = rep.next_up
+        if (nxt is not None and down is not None and nxt.peak_abs_acc_g >= self.bounce_acc_g
+                and down.peak_frac >= 0.6):
+            flags.append(FLAG_BOUNCE)
+        report_kin = up.channel == "bar"
+        conc = up.t_end - up.t_start
+        return RepResult(
+            index=rep.index, start_s=up.t_start, top_s=up.t_end, descent_s=descent, end_s=end,
+            bottom_pause_s=bottom_pause_s,
+            rom_m=up.dz_m if report_kin else None,
+            mean_velocity_mps=(up.dz_m / conc) if report_kin and conc > 0 else None,
+            peak_velocity_mps=up.peak_v_mps if report_kin else None,
+            partial=rep.partial, flags=flags, count=rep.count,
+            range_fraction=rep.range_fraction, rotation_deg=up.rotation_deg,
+            bottom_before_s=rep.bottom_before_s,
+        )
+
+    def _close_set(self, at_s: float) -> list:
+        events: list = []
+        cur = self._cur
+        if cur is None:
+            return events
+        if self._last_rep is not None and self._last_rep.result is None:
+            events.extend(self._finish_rep(self._last_rep, next_start=None))
+        amps = cur.full_amps
+        if amps and self._last_rep is not None:
+            self._ref_amp[self._last_rep.up.channel] = float(np.median(amps))
+        full = sum(1 for r in cur.reps if not r.partial)
+        events.append(SetDoneEvent(set=cur.index, at_s=at_s, reps=full,
+                                   partial_reps=len(cur.reps) - full))
+        self._cur = None
+        self._last_rep = None
+        self.phase = "rest"
+        return events
+
+    def _timeouts(self, *, final: bool) -> list:
+        rep = self._last_rep
+        if rep is None:
+            return []
+        if final:
+            return self._close_set(at_s=self._newest_t)
+        t_now = float(self.hist["t_s"][-1])
+        open_seg = any(self._segmenters[c].state != 0 for c in self.channels)
+        if not open_seg and not self._pending and t_now - self._rep_end(rep) > self.set_gap_s + 1.0:
+            return self._close_set(at_s=self._newest_t)
+        return []
+
+
+def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,
+           hi: float, *, backward: bool) -> float:
+    """Time where a bell-shaped rate profile leaves (or reaches) zero.
+
+    Finds where ``r`` crosses ``hi * peak`` and ``lo * peak`` walking away from the peak
+    ``ip`` toward ``bound`` and extrapolates to zero assuming ``r ~ (t - t0)^2`` near rest
+    (finite jerk), i.e. ``sqrt(r)`` linear in time.
+    """
+    step = -1 if backward else 1
+    if (bound - ip) * step <= 0:
+        return float(t[ip])
+    idx = np.arange(ip, bound + step, step)
+    seg = r[idx]
+    below_hi = np.flatnonzero(seg < hi * peak)
+    if len(below_hi) == 0:
+        return float(t[idx[-1]])
+    j_hi = below_hi[0]
+    t_hi = _cross(t, r, idx[j_hi - 1], idx[j_hi], hi * peak)
+    below_lo = np.flatnonzero(seg < lo * peak)
+    if len(below_lo) == 0:
+        # the profile never fell to the low level within the bound: use what is there
+        j = len(idx) - 1
+        lvl = max(float(seg[j]) / peak, 1e-3)
+        if lvl >= hi:
+            return float(t[idx[-1]])
+        t_lo, lo = float(t[idx[j]]), lvl
+    else:
+        j_lo = below_lo[0]
+        t_lo = _cross(t, r, idx[j_lo - 1], idx[j_lo], lo * peak)
+    s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
+    t0 = t_lo - (t_hi - t_lo) * s_lo / (s_hi - s_lo)
+    # never extrapolate past the bound
+    t_bound = float(t[bound])
+    return max(t0, t_bound) if backward else min(t0, t_bound)
+
+
+def _cross(t: np.ndarray, r: np.ndarray, i_a: int, i_b: int, level: float) -> float:
+    ra, rb = float(r[i_a]), float(r[i_b])
+    if ra == rb:
+        return float(t[i_b])
+    w = (level - ra) / (rb - ra)
+    return float(t[i_a] + min(max(w, 0.0), 1.0) * (t[i_b] - t[i_a]))

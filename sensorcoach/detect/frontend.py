@@ -1,0 +1,298 @@
+"""Streaming front end: resampling onto a uniform grid and the filter bank.
+
+Everything here is *chunk-exact*: feeding a stream in chunks of any size gives bit-identical
+output to one pass over the whole stream. Recursive filters carry their state (``sosfilt`` /
+``lfilter`` with ``zi``); the resampler computes each grid value from the two input samples
+that bracket it and from its grid index alone.
+
+Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
+
+``m_g``
+    magnitude of the low-passed specific force (g). Rotation-invariant:
+    ``|a + g z| = g + a_z + O(|a_h|^2 / g)``, so ``m_g - 1`` is the vertical acceleration
+    in g, whatever the mounting orientation.
+``tilt_deg``
+    signed rotation of the gravity direction along its dominant arc, relative to its slow
+    mean (the pelvis tilt on a hip mount), degrees. The sign is arbitrary; the detector
+    learns which way is "up".
+``z_m`` / ``vz_mps``
+    vertical displacement / velocity from a leaky double integration of the vertical
+    acceleration (a band-limited estimate, good for segmenting, not for absolute values).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..consts import MAX_BRIDGED_GAP_S, STANDARD_GRAVITY_MPS2
+from ..types import SampleChunk
+
+#: Internal grid rate. Body movement in a hip thrust is below ~5 Hz.
+GRID_RATE_HZ = 50.0
+#: Per-axis clip before filtering: hip-thrust accelerations stay far below this, plate knocks
+#: (several g) do not, and must not ring through the filters.
+CLIP_G = 2.5
+
+
+class _Sos:
+    """A second-order-sections filter with carried state, over axis 0."""
+
+    def __init__(self, sos: np.ndarray):
+        self.sos = sos
+        self.zi: np.ndarray | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from scipy.signal import sosfilt, sosfilt_zi
+
+        if x.shape[0] == 0:
+            return x.copy()
+        if self.zi is None:
+            base = sosfilt_zi(self.sos)  # (n_sections, 2), steady state for a unit step
+            if x.ndim == 1:
+                self.zi = base * x[0]
+            else:
+                self.zi = base[:, :, None] * x[0][None, None, :]
+        y, self.zi = sosfilt(self.sos, x, axis=0, zi=self.zi)
+        return y
+
+
+class _Tf:
+    """A transfer-function filter (``lfilter``) with carried state, 1-D, starting at rest."""
+
+    def __init__(self, b: np.ndarray, a: np.ndarray):
+        self.b, self.a = b, a
+        self.zi = np.zeros(max(len(a), len(b)) - 1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from scipy.signal import lfilter
+
+        if x.shape[0] == 0:
+            return x.copy()
+        y, self.zi = lfilter(self.b, self.a, x, zi=self.zi)
+        return y
+
+
+class _RestLevel:
+    """Trailing mean of ``|f|`` over up to ``n`` samples, restarted on rotation.
+
+    Bias and scale errors make ``|f|`` at rest depend on orientation, so the rest level is
+    re-learnt from scratch whenever the gravity direction moves more than ``reset_deg`` from
+    where it was at the last restart (a bar being rolled, plates being loaded). Between
+    restarts, over whole rep cycles, the net vertical acceleration is zero, so the trailing
+    mean is the rest level. Integer running sums keep it chunk-exact.
+    """
+
+    def __init__(self, n: int, *, reset_deg: float | None = None, scale: float = 1e7):
+        self.n, self.scale = n, scale
+        self.cos_reset = None if reset_deg is None else math.cos(math.radians(reset_deg))
+        self.u_ref: np.ndarray | None = None
+        self.buf = np.empty(0, dtype=np.int64)  # up to n - 1 quantised samples since restart
+
+    def __call__(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        q = np.round(x * self.scale).astype(np.int64)
+        out = np.empty(len(x))
+        pos = 0
+        while pos < len(x):
+            if self.u_ref is None:
+                self.u_ref = u[pos].copy()
+                self.buf = np.empty(0, dtype=np.int64)
+            end = len(x)
+            if self.cos_reset is not None:
+                bad = np.flatnonzero(u[pos:] @ self.u_ref < self.cos_reset)
+                if len(bad):
+                    end = pos + int(bad[0])
+            if end > pos:
+                full = np.concatenate([self.buf, q[pos:end]])
+                cs = np.cumsum(full)
+                idx = np.arange(len(self.buf), len(full))
+                lo = idx - self.n
+                sums = cs[idx] - np.where(lo >= 0, cs[np.maximum(lo, 0)], 0)
+                out[pos:end] = sums / (np.minimum(idx + 1, self.n) * self.scale)
+                self.buf = full[-(self.n - 1):]
+            if end < len(x):
+                self.u_ref = None  # restart at the sample that moved too far
+            pos = end
+        return out
+
+
+class Resampler:
+    """Linear interpolation of an irregular stream onto the grid ``t0 + k / rate``.
+
+    Gaps up to ``max_gap_s`` are bridged by interpolation; grid points inside longer gaps
+    are skipped (the filters then see a discontinuity, and a gap is reported).
+    """
+
+    def __init__(self, *, rate_hz: float = GRID_RATE_HZ, max_gap_s: float = MAX_BRIDGED_GAP_S):
+        self.rate_hz = rate_hz
+        self.max_gap_s = max_gap_s
+        self.dt = 1.0 / rate_hz
+        self.t0: float | None = None
+        self.k_next = 0
+        self._last_t: np.ndarray | None = None
+        self._last_x: np.ndarray | None = None
+
+    def push(self, t: np.ndarray, x: np.ndarray):
+        """Add samples; return ``(k, t_grid, x_grid, gaps)``.
+
+        ``gaps`` is a list of ``(t_after_gap_s, gap_s)`` for every bridged-or-not interval
+        longer than ``max_gap_s``.
+        """
+        if len(t) == 0:
+            return np.empty(0, int), np.empty(0), np.empty((0, x.shape[1])), []
+        if self.t0 is None:
+            self.t0 = float(t[0])
+            T, X = t, x
+        else:
+            T = np.concatenate([self._last_t, t])
+            X = np.concatenate([self._last_x, x])
+        self._last_t, self._last_x = T[-1:].copy(), X[-1:].copy()
+        dT = np.diff(T)
+        big = np.flatnonzero(dT > self.max_gap_s)
+        gaps = [(float(T[i + 1]), float(dT[i])) for i in big]
+        k_last = int(np.floor((T[-1] - self.t0) * self.rate_hz + 1e-9))
+        if k_last < self.k_next:
+            return np.empty(0, int), np.empty(0), np.empty((0, x.shape[1])), gaps
+        k = np.arange(self.k_next, k_last + 1)
+        self.k_next = k_last + 1
+        tg = self.t0 + k * self.dt
+        j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1) if len(T) > 1 else None
+        if j is None:  # a single sample so far: it sits exactly on grid point 0
+            return k, tg, X[:1].copy(), gaps
+        t_lo, t_hi = T[j - 1], T[j]
+        w = np.clip((tg - t_lo) / (t_hi - t_lo), 0.0, 1.0)
+        xg = X[j - 1] + w[:, None] * (X[j] - X[j - 1])
+        keep = (t_hi - t_lo) <= self.max_gap_s
+        if not keep.all():
+            k, tg, xg = k[keep], tg[keep], xg[keep]
+        return k, tg, xg, gaps
+
+
+@dataclass
+class Features:
+    """Per-grid-sample signals for one pushed chunk (all arrays share the first axis)."""
+
+    k: np.ndarray  # grid index
+    t_s: np.ndarray
+    m_g: np.ndarray  # |low-passed specific force|, g
+    raw_m_g: np.ndarray  # |specific force| before low-pass (knock detection), g
+    u: np.ndarray  # (n, 3) gravity direction, sensor frame (unit)
+    az_mps2: np.ndarray  # vertical acceleration estimate (m - c) * g
+    vz_mps: np.ndarray  # leaky-integrated vertical velocity
+    z_m: np.ndarray  # leaky-integrated vertical displacement
+    tilt_deg: np.ndarray  # signed tilt along the dominant arc
+    tilt_rate_dps: np.ndarray  # its smoothed derivative
+    gyr_dps: np.ndarray | None  # (n, 3) low-passed gyro, if any
+
+    def __len__(self) -> int:
+        return int(self.k.shape[0])
+
+
+class FrontEnd:
+    """Resampler + filter bank. ``push(chunk) -> Features``.
+
+    Parameters
+    ----------
+    lp_hz : float
+        Low-pass corner for the specific force (movement band).
+    rest_window_s : float
+        Trailing window of the rest level of ``|f|`` (absorbs scale and bias errors).
+    rest_reset_deg : float
+        Rotation that restarts the rest level used for the bar's vertical velocity.
+    leak_hz : float
+        Corner of the leaky double integrator (drift control for displacement).
+    tilt_ref_hz : float
+        Corner of the slow mean orientation and of the arc-direction estimate.
+    rate_lp_hz : float
+        Low-pass corner of the tilt rate.
+    """
+
+    def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
+                 rest_reset_deg: float = 4.0, leak_hz: float = 0.01,
+                 tilt_ref_hz: float = 0.03, rate_lp_hz: float = 1.5,
+                 rate_hz: float = GRID_RATE_HZ):
+        from scipy.signal import bilinear, butter
+
+        fs = rate_hz
+        self.rate_hz = rate_hz
+        self.resampler = Resampler(rate_hz=rate_hz)
+        self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
+        self._lp_gyr = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
+        n_rest = int(round(rest_window_s * fs))
+        self._rest = _RestLevel(n_rest)
+        self._rest_bar = _RestLevel(n_rest, reset_deg=rest_reset_deg)
+        w = 2 * np.pi * leak_hz
+        zeta = 0.8
+        den = [1.0, 2 * zeta * w, w * w]
+        self._z = _Tf(*bilinear([1.0], den, fs=fs))
+        self._v = _Tf(*bilinear([1.0, 0.0], den, fs=fs))
+        self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
+        self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
+        self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
+        self._d_prev: np.ndarray | None = None
+        self._tilt_prev: float | None = None
+        # Low-frequency group delays (s) of the signal chains, used to undo filter lag in
+        # event times. Derived from the filter designs, not from data.
+        self.delay_acc_s = _group_delay_s(butter(2, lp_hz, fs=fs), fs)
+        self.delay_tilt_rate_s = (self.delay_acc_s + 0.5 / fs
+                                  + _group_delay_s(butter(2, rate_lp_hz, fs=fs), fs))
+
+    def push(self, chunk: SampleChunk) -> tuple[Features | None, list]:
+        has_gyr = chunk.gyr_dps is not None
+        x = chunk.acc_g if not has_gyr else np.hstack([chunk.acc_g, chunk.gyr_dps])
+        k, t, xg, gaps = self.resampler.push(chunk.time_s, np.asarray(x, dtype=float))
+        if len(k) == 0:
+            return None, gaps
+        acc = xg[:, :3]
+        raw_m = np.sqrt((acc * acc).sum(axis=1))
+        f = self._lp_acc(np.clip(acc, -CLIP_G, CLIP_G))
+        m = np.sqrt((f * f).sum(axis=1))
+        m_safe = np.maximum(m, 1e-6)
+        u = f / m_safe[:, None]
+        gyr = self._lp_gyr(xg[:, 3:6]) if has_gyr else None
+
+        az = (m - self._rest(m, u)) * STANDARD_GRAVITY_MPS2
+        az_bar = (m - self._rest_bar(m, u)) * STANDARD_GRAVITY_MPS2
+        vz = self._v(az_bar)
+        z = self._z(az_bar)
+
+        tilt, rate = self._tilt(u)
+        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, vz_mps=vz, z_m=z,
+                         tilt_deg=tilt, tilt_rate_dps=rate, gyr_dps=gyr)
+        return feats, gaps
+
+    def _tilt(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        us = self._u_slow(u)
+        us /= np.maximum(np.linalg.norm(us, axis=1), 1e-9)[:, None]
+        w = u - (u * us).sum(axis=1)[:, None] * us
+        prods = np.stack([w[:, 0] * w[:, 0], w[:, 1] * w[:, 1], w[:, 2] * w[:, 2],
+                          w[:, 0] * w[:, 1], w[:, 0] * w[:, 2], w[:, 1] * w[:, 2]], axis=1)
+        cv = self._cov(prods)
+        n = len(u)
+        mats = np.empty((n, 3, 3))
+        mats[:, 0, 0], mats[:, 1, 1], mats[:, 2, 2] = cv[:, 0], cv[:, 1], cv[:, 2]
+        mats[:, 0, 1] = mats[:, 1, 0] = cv[:, 3]
+        mats[:, 0, 2] = mats[:, 2, 0] = cv[:, 4]
+        mats[:, 1, 2] = mats[:, 2, 1] = cv[:, 5]
+        _, vecs = np.linalg.eigh(mats)
+        d = vecs[:, :, 2]  # eigenvector of the largest eigenvalue
+        # Sign continuity: flip each vector to agree with its predecessor (chunk-exact).
+        prev = self._d_prev if self._d_prev is not None else d[0]
+        dots = np.einsum("ij,ij->i", d, np.vstack([prev[None, :], d[:-1]]))
+        flips = np.cumprod(np.where(dots < 0, -1.0, 1.0))
+        d = d * flips[:, None]
+        self._d_prev = d[-1].copy()
+        tilt = np.degrees(np.arcsin(np.clip((w * d).sum(axis=1), -1.0, 1.0)))
+        prev_tilt = tilt[0] if self._tilt_prev is None else self._tilt_prev
+        dtilt = np.diff(tilt, prepend=prev_tilt) * self.rate_hz
+        self._tilt_prev = float(tilt[-1])
+        return tilt, self._rate_lp(dtilt)
+
+
+def _group_delay_s(ba, fs: float, f_hz: float = 0.5) -> float:
+    from scipy.signal import group_delay
+
+    _, gd = group_delay(ba, w=[f_hz], fs=fs)
+    return float(gd[0]) / fs

@@ -1,0 +1,53 @@
+"""A rolling window of recent front-end features, addressed by grid index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .frontend import Features
+
+_FIELDS = ("k", "t_s", "m_g", "raw_m_g", "az_mps2", "vz_mps", "z_m", "tilt_deg",
+           "tilt_rate_dps")
+
+
+class History:
+    """Keeps at least ``keep_s`` seconds of features (grid indices may jump at gaps)."""
+
+    def __init__(self, *, keep_s: float = 60.0, rate_hz: float = 50.0):
+        self.keep = int(keep_s * rate_hz)
+        self.cols: dict[str, np.ndarray] = {}
+        self.u = np.empty((0, 3))
+
+    def __len__(self) -> int:
+        return 0 if not self.cols else int(self.cols["k"].shape[0])
+
+    def append(self, f: Features) -> None:
+        if not self.cols:
+            self.cols = {name: getattr(f, name).copy() for name in _FIELDS}
+            self.u = f.u.copy()
+        else:
+            for name in _FIELDS:
+                self.cols[name] = np.concatenate([self.cols[name], getattr(f, name)])
+            self.u = np.concatenate([self.u, f.u])
+
+    def trim(self, keep_from_k: int) -> None:
+        """Forget samples older than both ``keep_s`` and grid index ``keep_from_k``."""
+        n = len(self)
+        if n <= 2 * self.keep:
+            return
+        cut = min(n - self.keep, self.index(keep_from_k))
+        if cut <= 0:
+            return
+        for name in _FIELDS:
+            self.cols[name] = self.cols[name][cut:]
+        self.u = self.u[cut:]
+
+    def index(self, k: int) -> int:
+        """Position of grid index ``k`` (or the first one after it) in the buffer."""
+        return int(np.searchsorted(self.cols["k"], k))
+
+    def index_t(self, t_s: float) -> int:
+        return int(np.searchsorted(self.cols["t_s"], t_s))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.cols[name]
