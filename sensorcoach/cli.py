@@ -1,0 +1,147 @@
+"""The ``sensorcoach`` command line.
+
+Only argparse and the standard library are imported at start-up; numpy, scipy, pandas and
+bleak are imported inside the commands, so ``sensorcoach --help`` answers at once.
+A user error (:class:`~sensorcoach.errors.SensorcoachError`) prints one line on standard
+error and exits with code 2; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from . import __version__
+
+
+def _add_analysis_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mount", choices=("hip", "bar"),
+                   help="where the sensor sits (default: the file's metadata, else inferred)")
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .display import format_analysis
+    from .pipeline import analyze_file
+
+    doc_extra = {}
+    paths = args.recording
+    if len(paths) > 1 or _is_dir(paths[0]):
+        from .batch import analyze_many
+
+        return analyze_many(paths, mount=args.mount, json_out=args.json, plan=args.plan)
+    analysis, rec = analyze_file(paths[0], mount=args.mount)
+    plan_name = args.plan or rec.meta.get("plan")
+    if plan_name:
+        try:
+            from .compare import compare
+            from .plans import load_plan
+        except ImportError:  # plans not available in this build
+            compare = load_plan = None
+        if load_plan is not None:
+            from .errors import PlanError
+
+            try:
+                plan = load_plan(plan_name)
+            except PlanError:
+                if args.plan:
+                    raise
+                logging.getLogger("sensorcoach").warning(
+                    "recording names plan %r, which is unknown: ignored", plan_name)
+                plan = None
+            if plan is not None:
+                doc_extra["plan_comparison"] = compare(analysis, plan).to_dict()
+    analysis.extra.update(doc_extra)
+    if args.json:
+        text = json.dumps(analysis.to_dict(), indent=2)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+            print(format_analysis(analysis))
+    else:
+        print(format_analysis(analysis))
+    return 0
+
+
+def _is_dir(path: str) -> bool:
+    import os
+
+    return os.path.isdir(path)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import replay
+
+    return replay(args.recording, mount=args.mount, events_out=args.events,
+                  speed=args.speed, chunk_samples=args.chunk)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sensorcoach",
+        description="Counts hip-thrust reps and judges tempo from a motion sensor.")
+    parser.add_argument("--version", action="version", version=f"sensorcoach {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more messages on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="sets, reps and tempo of a recording (or many)")
+    p.add_argument("recording", nargs="+",
+                   help="recording file(s): sensorcoach CSV, phyphox export, MetaMotion "
+                        "export folder; or a folder of recordings")
+    p.add_argument("--json", metavar="PATH", help="write the analysis JSON to PATH ('-': stdout)")
+    p.add_argument("--plan", metavar="NAME|FILE", help="compare with a plan (see 'plans')")
+    _add_analysis_args(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("replay", help="run a recording through the live pipeline")
+    p.add_argument("recording")
+    p.add_argument("--events", metavar="PATH", default="-",
+                   help="where to write the JSON-lines event stream ('-': stdout, default)")
+    p.add_argument("--speed", type=float, default=None,
+                   help="pace the replay at X times real time (default: as fast as possible)")
+    p.add_argument("--chunk", type=int, default=5,
+                   help="samples per chunk, like BLE notifications (default 5)")
+    _add_analysis_args(p)
+    p.set_defaults(func=cmd_replay)
+
+    for module in ("sensorcoach.ble.commands", "sensorcoach.report_commands"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        register = getattr(mod, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="sensorcoach: %(levelname)s: %(message)s", stream=sys.stderr)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from .errors import SensorcoachError
+
+    try:
+        return int(args.func(args) or 0)
+    except SensorcoachError as exc:
+        print(f"sensorcoach: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        print(f"sensorcoach: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The command line as a user meets it: exit codes, output streams, messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import recordings_with_truth
+
+RECS = recordings_with_truth()
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sensorcoach.cli", *args],
+                          capture_output=True, text=True, **kw)
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = ("import sys, sensorcoach.cli as c; p = c.build_parser(); "
+            "heavy = [m for m in ('numpy', 'scipy', 'pandas', 'matplotlib', 'bleak') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_analyze_json_on_stdout_only():
+    r = run("analyze", str(RECS[0]), "--json", "-")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # nothing but the document on stdout
+    assert doc["schema"] == "sensorcoach.analysis/1"
+    rep = doc["sets"][0]["reps"][0]
+    for key in ("index", "start_s", "top_s", "descent_s", "end_s", "concentric_s",
+                "top_pause_s", "eccentric_s", "bottom_pause_s", "rom_m", "mean_velocity_mps",
+                "peak_velocity_mps", "partial", "flags"):
+        assert key in rep
+    assert abs(rep["concentric_s"] - (rep["top_s"] - rep["start_s"])) < 0.002
+    for key in ("path", "mount", "sample_rate_hz", "start_s", "end_s", "samples", "gaps"):
+        assert key in doc["recording"]
+
+
+def test_analyze_table_shows_tempo():
+    r = run("analyze", str(RECS[0]))
+    assert r.returncode == 0, r.stderr
+    assert "set 1:" in r.stdout and "E-B-C-T" in r.stdout
+
+
+def test_bad_file_one_line_error_exit_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01garbage\xff\n")
+    for target in (str(bad), str(tmp_path / "missing.csv")):
+        r = run("analyze", target)
+        assert r.returncode == 2
+        assert "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_replay_events_match_analysis():
+    path = str(RECS[0])
+    r = run("replay", path, "--events", "-")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    reps = [(e["set"], e["rep"], e["top_s"]) for e in events if e["event"] == "rep"]
+    doc = json.loads(run("analyze", path, "--json", "-").stdout)
+    offline = [(s["index"], r["count"], r["top_s"]) for s in doc["sets"] for r in s["reps"]
+               if not r["partial"]]
+    assert reps == offline
+    done = [e for e in events if e["event"] == "set_done"]
+    assert [e["reps"] for e in done] == [sum(not r["partial"] for r in s["reps"])
+                                         for s in doc["sets"]]

@@ -1,0 +1,109 @@
+"""The detector against ground truth, and the one-pipeline guarantees.
+
+Ground truth comes from how each recording was made (the simulator's known events, in
+``NAME.truth.json``), never from the detector.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import recordings_with_truth
+
+from sensorcoach.evaluation import load_truth, score
+from sensorcoach.pipeline import StreamPipeline, analyze_recording
+from sensorcoach.types import SampleChunk
+
+RECS = recordings_with_truth()
+
+
+def test_recordings_are_committed():
+    assert len(RECS) >= 6, "recordings/ must hold the bundled sessions with their truth"
+
+
+@pytest.mark.parametrize("path", RECS, ids=[p.stem for p in RECS])
+def test_reps_match_ground_truth(path, analyses):
+    analysis, _ = analyses(path)
+    truth = load_truth(path)
+    s = score(analysis, truth)
+    # every true set found with its full-rep count, at most one set off by a rep
+    assert len(analysis.sets) == len(truth["sets"])
+    assert s.sets_exact >= s.sets_true - 1
+    assert s.f1 >= 0.95, (s.tp, s.fp, s.fn)
+    # lockout and lowering timed like a coach with a stopwatch (~0.1 s)
+    assert np.median(np.abs(s.errors["top_s"])) <= 0.12
+    assert np.median(np.abs(s.errors["descent_s"])) <= 0.15
+
+
+@pytest.mark.parametrize("path", RECS, ids=[p.stem for p in RECS])
+def test_mount_inferred_without_metadata(path, analyses):
+    analysis, rec = analyses(path)
+    truth = load_truth(path)
+    rec.meta.pop("mount", None)
+    inferred = analyze_recording(rec)
+    assert inferred.recording.mount == truth["mount"]
+    assert inferred.recording.mount_source == "inferred"
+
+
+def test_bar_range_and_velocity():
+    bars = [p for p in RECS if load_truth(p)["mount"] == "bar"]
+    assert bars
+    from sensorcoach.pipeline import analyze_file
+
+    errs_rom, errs_v = [], []
+    for p in bars:
+        an, _ = analyze_file(str(p))
+        s = score(an, load_truth(p))
+        errs_rom += s.rom_err
+        errs_v += s.vmean_err
+    assert errs_rom, "bar reps must report a range of motion"
+    assert np.median(np.abs(errs_rom)) <= 0.04
+    assert np.median(np.abs(errs_v)) <= 0.06
+
+
+def _random_chunks(samples: SampleChunk, rng: np.random.Generator):
+    i = 0
+    n = len(samples)
+    while i < n:
+        size = int(rng.choice([1, 2, 3, 7, 10, 64, 333, 1000, 4096]))
+        yield samples.slice(i, i + size)
+        i += size
+
+
+@pytest.mark.parametrize("path", RECS[:3], ids=[p.stem for p in RECS[:3]])
+def test_random_chunking_gives_identical_results(path, analyses):
+    """Offline (one big chunk) and live-like feeding (random chunk sizes) are identical."""
+    whole, rec = analyses(path)
+    pipe = StreamPipeline(mount=rec.mount)
+    for chunk in _random_chunks(rec.samples, np.random.default_rng(1)):
+        pipe.feed(chunk)
+    pipe.finish()
+    assert whole.sets, "the recording must contain sets for this test to mean anything"
+    got = [s.to_dict() for s in pipe.sets]
+    want = [s.to_dict() for s in whole.sets]
+    assert json.dumps(got) == json.dumps(want)
+
+
+def test_live_reps_equal_offline_reps(analyses):
+    """The reps announced live (``rep`` events) are the reps of the offline analysis."""
+    path = RECS[0]
+    whole, rec = analyses(path)
+    pipe = StreamPipeline(mount=rec.mount)
+    announced = []
+    latencies = []
+    for chunk in rec.samples.chunks(5):
+        for ev in pipe.feed(chunk):
+            d = ev.to_dict()
+            if d["event"] == "rep":
+                announced.append((d["set"], d["rep"], d["top_s"]))
+                latencies.append(d["at_s"] - d["top_s"])
+    for ev in pipe.finish():
+        d = ev.to_dict()
+        if d["event"] == "rep":
+            announced.append((d["set"], d["rep"], d["top_s"]))
+    offline = [(s.index, r.count, round(r.top_s, 3)) for s in whole.sets for r in s.full_reps]
+    assert announced == offline
+    # counted at lockout, not a rep late
+    assert np.median(latencies) < 0.5
