@@ -469,3 +469,98 @@ def _build_progression(doc: dict[str, Any], reps: int) -> Progression:
     return Progression(kind=kind, increment_kg=increment_kg or 0.0, max_load_kg=max_load_kg,
                        target_reps=target_reps, rep_increment=rep_increment,
                        next_plan=next_plan)
+
+
+# --- plans written as text (the recording's ``plan`` metadata line) -----------------------
+
+_VARIANT_WORDS = (
+    (r"single[-_ ]?leg|unilateral", "single_leg"),
+    (r"band(?:ed)?|mini[-_ ]?band", "banded"),
+    (r"dumb[-_ ]?bell|\bdb\b", "dumbbell"),
+    (r"bar[-_ ]?bell|\bbb\b", "barbell"),
+    (r"body[-_ ]?weight|\bbw\b", "bodyweight"),
+)
+_BUILTIN_FOR_VARIANT = {
+    "bodyweight": "bodyweight-3x20", "dumbbell": "dumbbell", "barbell": "barbell-5x5",
+    "single_leg": "single-leg", "banded": "banded",
+}
+
+
+def plan_from_text(text: str) -> Plan:
+    """A plan from a coach's one-line prescription, as recordings carry it.
+
+    Understands e.g. ``"barbell hip thrust 5x5, tempo 2-0-1-1, 100 kg, 2 min rest"`` or
+    ``"single_leg hip thrust 6x10 tempo 2-0-1-1"``: the variant word, ``SETSxREPS``, a tempo
+    ``E-B-C-T``, a load ``N kg`` and a rest ``N s|min rest`` (or ``rest N s``). Missing parts
+    and the progression rule come from the variant's built-in plan. For ``single_leg``,
+    ``SETSxREPS`` counts every side as a set unless the text says ``per side``.
+    The plan is named after the built-in when sets and reps match it, else
+    ``VARIANT-SETSxREPS``, so sessions logged from the same prescription group together.
+
+    Raises
+    ------
+    PlanError
+        When no variant word and no ``SETSxREPS`` can be found.
+    """
+    import re
+
+    low = text.lower()
+    variant = None
+    for pattern, name in _VARIANT_WORDS:
+        if re.search(pattern, low):
+            variant = name
+            break
+    m_sr = re.search(r"(\d+)\s*[x×]\s*(\d+)", low)
+    if variant is None or m_sr is None:
+        raise PlanError(f"plan {text!r}: expected a built-in name, a plan file, or a "
+                        "prescription like 'barbell hip thrust 5x5, tempo 2-0-1-1, 100 kg, "
+                        "120 s rest'")
+    base = load_plan(_BUILTIN_FOR_VARIANT[variant])
+    sets, reps = int(m_sr.group(1)), int(m_sr.group(2))
+    if variant == "single_leg" and not re.search(r"(per|each|a)\s+side|/\s*side", low):
+        sets = max(1, (sets + 1) // 2)
+    if sets < 1 or reps < 1:
+        raise PlanError(f"plan {text!r}: expected sets and reps >= 1, found {sets}x{reps}")
+    tempo = base.tempo
+    m_t = re.search(r"(?<![\d.])([\d.]+|x)-([\d.]+|x)-([\d.]+|x)-([\d.]+|x)(?![\d.])", low)
+    if m_t:
+        tempo = Tempo.parse(m_t.group(0), where=f"plan {text!r}: tempo")
+    load = base.load_kg
+    m_l = re.search(r"(\d+(?:\.\d+)?)\s*kg", low)
+    if m_l:
+        load = float(m_l.group(1))
+    elif variant in ("bodyweight", "single_leg", "banded"):
+        load = 0.0
+    if variant == "bodyweight":
+        load = 0.0
+    rest = base.rest_s
+    m_r = (re.search(r"(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds|min|mins|minutes|')\b\s*rest", low)
+           or re.search(r"rest\w*\s*:?\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds|min|mins|minutes)",
+                        low))
+    if m_r:
+        rest = float(m_r.group(1)) * (60.0 if m_r.group(2).startswith(("m", "'")) else 1.0)
+    prog = base.progression
+    if prog.kind == "reps" and prog.target_reps is not None and prog.target_reps < reps:
+        prog = Progression(kind="reps", target_reps=reps, rep_increment=prog.rep_increment,
+                           next_plan=prog.next_plan)
+    name = (base.name if (sets, reps) == (base.sets, base.reps)
+            else f"{variant.replace('_', '-')}-{sets}x{reps}")
+    return Plan(name=name, variant=variant, sets=sets, reps=reps, tempo=tempo, load_kg=load,
+                rest_s=rest, description=text.strip(), progression=prog, source="text")
+
+
+def resolve_plan(name_or_path_or_text: str | os.PathLike[str]) -> Plan:
+    """:func:`load_plan` (built-in name or file), else :func:`plan_from_text`.
+
+    Use it for the recording's ``plan`` metadata, which may be a name or a prescription.
+    """
+    key = os.fspath(name_or_path_or_text)
+    if key in BUILTIN_PLANS or Path(key).exists() or key.endswith(".toml"):
+        return load_plan(key)
+    try:
+        return plan_from_text(key)
+    except PlanError:
+        names = ", ".join(BUILTIN_PLANS)
+        raise PlanError(f"unknown plan {key!r}: not a built-in plan ({names}), a file, nor a "
+                        "prescription like 'barbell hip thrust 5x5, tempo 2-0-1-1, 100 kg'"
+                        ) from None
