@@ -208,7 +208,7 @@ def validate_samples(
         i = int(np.flatnonzero(~finite)[0])
         row = np.concatenate([b[i] for b in blocks])
         j = int(np.flatnonzero(~np.isfinite(row))[0])
-        found = "an empty cell or NaN" if np.isnan(row[j]) else f"{row[j]}"
+        found = "an empty cell or NaN" if np.isnan(row[j]) else f"{float(row[j])}"
         raise _fail(
             source,
             f"expected finite numbers, found {found} in column {names[j]} at {name_row(i)}",
@@ -224,7 +224,7 @@ def validate_samples(
         raise _fail(
             source,
             f"expected strictly increasing {TIME_COL}, found {what} time at {name_row(i + 1)}: "
-            f"{t[i]!r} then {t[i + 1]!r}",
+            f"{float(t[i])!r} then {float(t[i + 1])!r}",
         )
     median_dt = float(np.median(dt))
     rate_hz = 1.0 / median_dt if median_dt > 0 else math.inf
