@@ -194,10 +194,9 @@ def test_short_recording_warns_but_reads(tmp_path, caplog):
 # ---------------------------------------------------------------------------------------
 def test_mps2_converted_to_g_with_log_and_meta(tmp_path, caplog):
     t, acc, gyr = make_arrays()
+    a = acc * STANDARD_GRAVITY_MPS2
     text = HEADER6 + "\n" + "".join(
-        f"{t[i]:.5f},{acc[i, 0] * STANDARD_GRAVITY_MPS2:.6f},{acc[i, 1] * STANDARD_GRAVITY_MPS2:.6f},"
-        f"{acc[i, 2] * STANDARD_GRAVITY_MPS2:.6f},1,2,3\n"
-        for i in range(len(t))
+        f"{t[i]:.5f},{a[i, 0]:.6f},{a[i, 1]:.6f},{a[i, 2]:.6f},1,2,3\n" for i in range(len(t))
     )
     with caplog.at_level(logging.WARNING, logger="sensorcoach"):
         rec = read_recording(write_text(tmp_path, text))
@@ -244,7 +243,7 @@ ERROR_CASES = {
     "header_only": ((HEADER6 + "\n").encode(), ["expected samples", "found none"]),
     "header_only_no_newline": (HEADER6.encode(), ["expected samples", "found none"]),
     "missing_columns": (
-        ("time_s,ax_g,foo\n1,2,3\n").encode(),
+        (b"time_s,ax_g,foo\n1,2,3\n"),
         ["missing required column(s) ay_g, az_g", "found time_s, ax_g, foo"],
     ),
     "no_header": (_rows(5).encode(), ["missing required column", "found 4562.43000"]),
@@ -254,7 +253,7 @@ ERROR_CASES = {
          "missing gy_dps, gz_dps"],
     ),
     "duplicate_column": (
-        ("time_s,ax_g,ay_g,az_g,ax_g\n1,0,0,1,0\n").encode(), ["each column once", "ax_g twice"]
+        (b"time_s,ax_g,ay_g,az_g,ax_g\n1,0,0,1,0\n"), ["each column once", "ax_g twice"]
     ),
     "non_numeric": (
         (HEADER6 + "\n" + _rows(10) + "4563.0,abc,0,1,0,0,0\n").encode(),
@@ -541,7 +540,9 @@ _ALPHABET = "0123456789.,-+eE#: \t\r\nnaifNAx_\"'\x00"
 
 @FAST
 @given(
-    header=st.sampled_from([HEADER3, HEADER6, "time_s,az_g,ay_g,ax_g,extra", "time_s;ax_g;ay_g;az_g"]),
+    header=st.sampled_from(
+        [HEADER3, HEADER6, "time_s,az_g,ay_g,ax_g,extra", "time_s;ax_g;ay_g;az_g"]
+    ),
     body=st.text(alphabet=_ALPHABET, max_size=300),
     prefix=st.sampled_from(["", "# sensorcoach-recording: 1\n", "# mount: hip\n\n"]),
 )
