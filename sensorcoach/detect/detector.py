@@ -157,7 +157,7 @@ class RepDetector:
         self.hist = History(rate_hz=GRID_RATE_HZ)
         self.mount_source = "given" if self.mount else "inferred"
         self._segmenters = {
-            "hip": Segmenter(enter=8.0, exit=3.0),
+            "hip": Segmenter(enter=8.0, exit=2.0),
             "bar": Segmenter(enter=0.06, exit=0.025),
         }
         self._rate_key = {"hip": "tilt_rate_dps", "bar": "vz_mps"}

@@ -211,7 +211,7 @@ class FrontEnd:
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
                  rest_reset_deg: float = 4.0, leak_hz: float = 0.01,
-                 tilt_ref_hz: float = 0.03, rate_lp_hz: float = 1.5,
+                 tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
                  rate_hz: float = GRID_RATE_HZ):
         from scipy.signal import bilinear, butter
 
@@ -232,7 +232,7 @@ class FrontEnd:
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
         self._d_prev: np.ndarray | None = None
-        self._tilt_prev: float | None = None
+        self._tilt_prev: np.ndarray | None = None
         # Low-frequency group delays (s) of the signal chains, used to undo filter lag in
         # event times. Derived from the filter designs, not from data.
         self.delay_acc_s = _group_delay_s(butter(2, lp_hz, fs=fs), fs)
@@ -284,11 +284,16 @@ class FrontEnd:
         flips = np.cumprod(np.where(dots < 0, -1.0, 1.0))
         d = d * flips[:, None]
         self._d_prev = d[-1].copy()
-        tilt = np.degrees(np.arcsin(np.clip((w * d).sum(axis=1), -1.0, 1.0)))
-        prev_tilt = tilt[0] if self._tilt_prev is None else self._tilt_prev
-        dtilt = np.diff(tilt, prepend=prev_tilt) * self.rate_hz
-        self._tilt_prev = float(tilt[-1])
-        return tilt, self._rate_lp(dtilt)
+        proj = np.clip((w * d).sum(axis=1), -1.0, 1.0)
+        tilt = np.degrees(np.arcsin(proj))
+        # rate of the gravity direction itself along the arc: du/dt . d (the slow reference
+        # and the arc direction drift out of it)
+        prev_u = u[0] if self._tilt_prev is None else self._tilt_prev
+        du = np.diff(u, axis=0, prepend=prev_u[None, :])
+        self._tilt_prev = u[-1].copy()
+        cos_t = np.sqrt(np.maximum(1.0 - proj * proj, 0.25))
+        rate = np.degrees((du * d).sum(axis=1) / cos_t) * self.rate_hz
+        return tilt, self._rate_lp(rate)
 
 
 def _group_delay_s(ba, fs: float, f_hz: float = 0.5) -> float:
