@@ -1,0 +1,203 @@
+"""History database: round trip, idempotent import, weekly progress and progression rules."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from test_compare import good_set, make_analysis
+
+from sensorcoach.compare import compare
+from sensorcoach.errors import PlanError
+from sensorcoach.plans import load_plan, parse_plan
+from sensorcoach.progress import next_session, plot_progress, weekly_progress
+from sensorcoach.store import (
+    athletes,
+    default_db_path,
+    file_sha256,
+    history,
+    log_session,
+    session_reps,
+)
+
+
+def fake_recording(tmp_path, name, *, started_at, load_kg=None, athlete=None, salt=""):
+    """A small file in the recording format (its content identifies the session)."""
+    lines = ["# sensorcoach-recording: 1", "# mount: bar", f"# started_at: {started_at}"]
+    if load_kg is not None:
+        lines.append(f"# load_kg: {load_kg}")
+    if athlete:
+        lines.append(f"# athlete: {athlete}")
+    lines += ["time_s,ax_g,ay_g,az_g", f"0.0,0,0,1 {salt}".strip(), "0.01,0,0,1"]
+    p = tmp_path / name
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_default_db_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_path() == tmp_path / "sensorcoach" / "history.sqlite3"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_db_path() == tmp_path / "home/.local/share/sensorcoach/history.sqlite3"
+
+
+def test_round_trip_and_idempotent(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    sets = [good_set(5, v=0.5) for _ in range(5)]
+    sets[1][1] = dict(top=0.05, flags=["no_top_pause"], v=0.45)
+    sets[3].insert(2, dict(partial=True))
+    a = make_analysis(sets, mount="bar")
+    rec = fake_recording(tmp_path, "s1.csv", started_at="2026-11-02T18:00:00Z", load_kg=100,
+                         athlete="Ana")
+    first = log_session(db, a, plan, None, rec)
+    assert first.created and first.sha256 == file_sha256(rec)
+    rows = history(db)
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r.athlete, r.plan_name, r.load_kg, r.sets, r.full_reps, r.partial_reps) == (
+        "Ana", "barbell-5x5", 100.0, 5, 25, 1)
+    assert r.started_at == "2026-11-02T18:00:00+00:00"
+    assert (r.planned_sets, r.planned_reps_per_set, r.sets_met) == (5, 5, 5)
+    assert r.met is False and r.tempo_compliance == pytest.approx(24 / 25)
+    assert r.faults == {"partial_range": 1, "no_top_pause": 1}
+    assert r.first_velocity_mps == pytest.approx(0.5)
+    assert r.volume_kg == 2500
+    reps = session_reps(db, r.id)
+    assert len(reps) == 26 and reps[6]["flags"] == ["no_top_pause"]
+    assert [x["partial"] for x in reps].count(True) == 1
+
+    # the same recording again (even copied elsewhere, under another athlete): one session
+    copy = tmp_path / "elsewhere.csv"
+    shutil.copy(rec, copy)
+    again = log_session(db, a, plan, "Ana", copy)
+    assert not again.created and again.session_id == first.session_id
+    assert len(history(db)) == 1
+    # re-logging without a plan drops the plan result but keeps the single session
+    log_session(db, a, None, "Ana", rec)
+    rows = history(db)
+    assert len(rows) == 1 and rows[0].plan_name is None and rows[0].load_kg == 100
+    assert athletes(db) == ["Ana"]
+
+
+def test_history_filters(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("banded")
+    for i, who in enumerate(["Ana", "Ben", "Ana"]):
+        rec = fake_recording(tmp_path, f"r{i}.csv", started_at=f"2026-11-0{i + 1}T10:00:00",
+                             salt=str(i))
+        log_session(db, make_analysis([good_set(15)] * 3, rest_s=60), plan, who, rec)
+    assert [r.athlete for r in history(db)] == ["Ana", "Ben", "Ana"]
+    assert len(history(db, "Ana")) == 2
+    assert len(history(db, plan_name="banded")) == 3
+    assert history(db, "Nobody") == []
+
+
+def _log(db, tmp_path, name, plan, analysis, *, day, load_kg=None, athlete="Ana"):
+    rec = fake_recording(tmp_path, name, started_at=f"2026-11-{day:02d}T18:00:00Z",
+                         load_kg=load_kg, salt=name)
+    log_session(db, analysis, plan, athlete, rec)
+
+
+def test_next_session_load_progression(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    p = next_session(db, "Ana", plan)
+    assert p.action == "start" and p.plan.load_kg == 60
+    with pytest.raises(PlanError, match="give --plan"):
+        next_session(db, "Ana", None)
+
+    _log(db, tmp_path, "a.csv", plan, make_analysis([good_set(5)] * 5), day=2, load_kg=100)
+    p = next_session(db, "Ana", plan)
+    assert p.action == "add_load" and p.plan.load_kg == 102.5 and p.cues == []
+    assert next_session(db, "Ana", None).plan.load_kg == 102.5  # plan of the last session
+
+    sets = [good_set(5) for _ in range(5)]
+    sets[4] = good_set(3)
+    sets[0][0] = dict(ecc=0.5, flags=["fast_eccentric"])
+    _log(db, tmp_path, "b.csv", plan, make_analysis(sets), day=5, load_kg=102.5)
+    p = next_session(db, "Ana", plan)
+    assert p.action == "repeat" and p.plan.load_kg == 102.5
+    assert "4 of 5 sets met" in p.reason
+    assert any(c.startswith("Missed reps in set 5") for c in p.cues)
+    assert "Lower under control" in p.cues
+    d = p.to_dict()
+    assert d["plan"]["load_kg"] == 102.5 and d["action"] == "repeat"
+
+
+def test_next_session_tempo_missed_repeats(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    sets = [good_set(5) for _ in range(5)]
+    sets[2][4] = dict(top=0.0, flags=["no_top_pause"])
+    _log(db, tmp_path, "a.csv", plan, make_analysis(sets), day=2, load_kg=80)
+    p = next_session(db, "Ana", plan)
+    assert p.action == "repeat" and p.plan.load_kg == 80
+    assert "96% of reps on tempo" in p.reason
+    assert p.cues[0] == "Pause and squeeze at the top for a one-count"
+
+
+def test_next_session_moves_on(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    bw = load_plan("bodyweight-3x20")
+    _log(db, tmp_path, "a.csv", bw, make_analysis([good_set(20)] * 3, rest_s=60), day=2)
+    p = next_session(db, "Ana", bw)
+    assert p.action == "next_plan" and p.plan.name == "dumbbell"
+    db_plan = load_plan("dumbbell")
+    _log(db, tmp_path, "b.csv", db_plan, make_analysis([good_set(12)] * 3, rest_s=90), day=3,
+         load_kg=40)
+    p = next_session(db, "Ana", db_plan)
+    assert p.action == "next_plan" and p.plan.name == "barbell-5x5"
+    _log(db, tmp_path, "c.csv", db_plan, make_analysis([good_set(12)] * 3, rest_s=90), day=4,
+         load_kg=30)
+    assert next_session(db, "Ana", db_plan).plan.load_kg == 32.5
+
+
+def test_next_session_reps_progression(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    sl = parse_plan(load_plan("single-leg").to_toml().replace("reps = 12", "reps = 14"))
+    six_sides = [good_set(14) for _ in range(6)]
+    _log(db, tmp_path, "a.csv", sl, make_analysis(six_sides, rest_s=[20, 60, 20, 60, 20]),
+         day=2)
+    p = next_session(db, "Ana", None)
+    assert p.action == "add_reps" and p.plan.reps == 15 and p.plan.name == "single-leg"
+    fifteen = parse_plan(p.plan.to_toml())
+    _log(db, tmp_path, "b.csv", fifteen, make_analysis([good_set(15)] * 6, rest_s=30), day=3)
+    p = next_session(db, "Ana", None)
+    assert p.action == "repeat" and "target" in p.reason  # no next plan after single-leg
+
+
+def test_weekly_progress_and_plots(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    for day, load, v in [(2, 100, 0.50), (4, 100, 0.52), (9, 102.5, 0.47), (11, 100, 0.56),
+                         (16, 105, 0.45)]:
+        _log(db, tmp_path, f"d{day}.csv", plan,
+             make_analysis([good_set(5, v=v)] * 5, mount="bar"), day=day, load_kg=load)
+    rows = history(db, "Ana")
+    weeks = weekly_progress(rows)
+    assert [w.week_start for w in weeks] == ["2026-11-02", "2026-11-09", "2026-11-16"]
+    assert [w.sessions for w in weeks] == [2, 2, 1]
+    assert weeks[0].volume_kg == 5000 and weeks[1].top_load_kg == 102.5
+    assert weeks[0].tempo_compliance == 1.0
+    # velocity is tracked at the most used load (100 kg) only
+    assert weeks[0].velocity_mps == pytest.approx(0.51)
+    assert weeks[1].velocity_mps == pytest.approx(0.56)
+    assert weeks[2].velocity_mps is None
+    png = plot_progress(db, tmp_path / "p.png", athlete="Ana")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = plot_progress(db, tmp_path / "p.html", athlete="Ana").read_text()
+    assert 'src="data:image/png;base64,' in page and "2026-11-16" in page
+
+
+def test_compare_stored_matches(tmp_path):
+    """The stored comparison is the one computed with the recording's load."""
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    a = make_analysis([good_set(5)] * 5)
+    rec = fake_recording(tmp_path, "x.csv", started_at="2026-11-02T18:00:00Z", load_kg=90)
+    log_session(db, a, plan, "Ana", rec)
+    row = history(db)[0]
+    assert row.load_kg == 90
+    assert compare(a, plan, load_kg=90).met is row.met is True
