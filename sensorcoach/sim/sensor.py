@@ -1,0 +1,227 @@
+"""From body motion to what a real IMU reports: mounting, errors, clock, packet loss.
+
+Steps (all seeded):
+
+1. rigid-body kinematics on the fine grid: the sensor point ``P = p + R b`` (``b`` the
+   mounting offset in the body frame), its acceleration by twice differentiating ``P``
+   (second-order central differences), plus impulsive knocks; specific force in g
+   ``f_w = a / g + z``; body angular velocity from consecutive orientations;
+2. a uniformly random mounting rotation between body and sensor;
+3. the sensor's anti-alias low-pass (causal Butterworth) on the fine grid;
+4. sampling at ``k / rate`` on the sensor clock, which runs ``(1 + eps)`` fast and starts at
+   an arbitrary origin;
+5. scale / cross-axis / bias errors with slow drift, white noise, saturation, quantisation;
+6. packet loss (1-10 samples per packet, random losses plus bursts up to 0.5 s) and
+   timestamp jitter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+from scipy.spatial.transform import Rotation
+
+from . import kinematics as km
+
+G = 9.80665
+
+
+@dataclass
+class Motion:
+    """Noiseless motion of the sensor point on the fine grid (world frame, SI units)."""
+
+    fs: float
+    pos_m: np.ndarray
+    vel_mps: np.ndarray
+    acc_mps2: np.ndarray
+    rot_wb: Rotation
+    omega_body_rps: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.pos_m.shape[0])
+
+
+def orientation(ch: np.ndarray) -> Rotation:
+    """World-from-body rotation of the channel track (see :mod:`.kinematics`)."""
+    n = ch.shape[0]
+    zero = np.zeros(n)
+    r_psi = Rotation.from_rotvec(np.column_stack([zero, zero, ch[:, km.PSI]]))
+    r_th = Rotation.from_rotvec(np.column_stack([zero, ch[:, km.THETA], zero]))
+    return (Rotation.from_rotvec(ch[:, km.W]) * r_psi * r_th * Rotation.from_rotvec(ch[:, km.B]))
+
+
+def body_motion(ch: np.ndarray, impulses: list[tuple[int, np.ndarray]], fs: float,
+                offset_body: np.ndarray) -> Motion:
+    dt = 1.0 / fs
+    rot = orientation(ch)
+    pos = ch[:, km.POS] + rot.apply(offset_body)
+    vel = np.gradient(pos, dt, axis=0, edge_order=2)
+    acc = np.gradient(vel, dt, axis=0, edge_order=2)
+    n = pos.shape[0]
+    for i0, a in impulses:
+        if i0 >= n:
+            continue
+        k = min(a.shape[0], n - i0)
+        acc[i0:i0 + k] += a[:k]
+    rel = rot[:-1].inv() * rot[1:]
+    w_mid = rel.as_rotvec() / dt
+    omega = np.empty((n, 3))
+    omega[1:-1] = 0.5 * (w_mid[1:] + w_mid[:-1])
+    omega[0], omega[-1] = w_mid[0], w_mid[-1]
+    return Motion(fs, pos, vel, acc, rot, omega)
+
+
+@dataclass
+class SensorDraw:
+    """Concrete sensor errors drawn for one session (reported in the truth file)."""
+
+    mount_quat: np.ndarray
+    lpf_hz: float
+    acc_matrix: np.ndarray
+    acc_bias_g: np.ndarray
+    acc_noise_g: float
+    acc_range_g: float
+    acc_lsb_g: float
+    gyr_matrix: np.ndarray
+    gyr_bias_dps: np.ndarray
+    gyr_noise_dps: float
+    gyr_range_dps: float
+    gyr_lsb_dps: float
+    clock_eps: float
+    t0_s: float
+    phase_s: float
+    jitter_s: float
+    packet_size: int
+
+    def to_dict(self) -> dict:
+        return {
+            "mount_quat_xyzw": [round(float(x), 6) for x in self.mount_quat],
+            "lpf_hz": round(self.lpf_hz, 2),
+            "acc_matrix": np.round(self.acc_matrix, 5).tolist(),
+            "acc_bias_g": np.round(self.acc_bias_g, 5).tolist(),
+            "acc_noise_g": round(self.acc_noise_g, 5),
+            "acc_range_g": self.acc_range_g,
+            "acc_lsb_g": self.acc_lsb_g,
+            "gyr_matrix": np.round(self.gyr_matrix, 5).tolist(),
+            "gyr_bias_dps": np.round(self.gyr_bias_dps, 4).tolist(),
+            "gyr_noise_dps": round(self.gyr_noise_dps, 4),
+            "gyr_range_dps": self.gyr_range_dps,
+            "gyr_lsb_dps": self.gyr_lsb_dps,
+            "clock_ppm": round(self.clock_eps * 1e6, 2),
+            "t0_s": self.t0_s,
+            "time_jitter_s": round(self.jitter_s, 6),
+            "packet_size": self.packet_size,
+        }
+
+
+def draw_sensor(spec, rng: np.random.Generator) -> SensorDraw:
+    rate = spec.sample_rate_hz
+    mount = Rotation.random(random_state=np.random.default_rng(rng.integers(2**32)))
+
+    def matrix(scale: float, cross: float) -> np.ndarray:
+        m = np.diag(1 + rng.uniform(-scale, scale, 3))
+        off = rng.uniform(-cross, cross, (3, 3))
+        np.fill_diagonal(off, 0)
+        return m + off
+
+    noise_scale = np.sqrt(rate / 100.0)
+    return SensorDraw(
+        mount_quat=mount.as_quat(),
+        lpf_hz=float(rng.uniform(0.25, 0.45) * rate),
+        acc_matrix=matrix(spec.acc_scale, 0.005),
+        acc_bias_g=rng.uniform(-spec.acc_bias_g, spec.acc_bias_g, 3),
+        acc_noise_g=float(spec.acc_noise_g * noise_scale),
+        acc_range_g=float(spec.acc_range_g),
+        acc_lsb_g=float(2 * spec.acc_range_g / 2**spec.acc_bits),
+        gyr_matrix=matrix(spec.gyro_scale, 0.005),
+        gyr_bias_dps=rng.uniform(-spec.gyro_bias_dps, spec.gyro_bias_dps, 3),
+        gyr_noise_dps=float(spec.gyro_noise_dps * noise_scale),
+        gyr_range_dps=float(spec.gyro_range_dps),
+        gyr_lsb_dps=float(2 * spec.gyro_range_dps / 2**16),
+        clock_eps=float(rng.uniform(-spec.clock_ppm, spec.clock_ppm) * 1e-6),
+        t0_s=float(np.round(rng.uniform(100, 90000), 3)),
+        phase_s=float(rng.uniform(0, 1 / rate)),
+        jitter_s=float(spec.time_jitter_s * rng.uniform(0.5, 1.0)),
+        packet_size=int(rng.integers(1, 11)),
+    )
+
+
+@dataclass
+class Measured:
+    time_s: np.ndarray
+    acc_g: np.ndarray
+    gyr_dps: np.ndarray | None
+    kept: np.ndarray  # boolean mask over the full sample grid
+    sensor_time_nominal: np.ndarray  # sensor clock of every sample on the grid (no jitter)
+
+
+def _lowpass(x: np.ndarray, fs: float, fc: float) -> np.ndarray:
+    sos = signal.butter(2, min(fc / (fs / 2), 0.95), output="sos")
+    zi = signal.sosfilt_zi(sos)[:, :, None] * x[0][None, None, :]
+    y, _ = signal.sosfilt(sos, x, axis=0, zi=zi)
+    return y
+
+
+def _interp(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    i0 = np.clip(np.floor(idx).astype(np.int64), 0, x.shape[0] - 2)
+    f = (idx - i0)[:, None]
+    return x[i0] * (1 - f) + x[i0 + 1] * f
+
+
+def _quantise(x: np.ndarray, rng_: float, lsb: float) -> np.ndarray:
+    y = np.clip(x, -rng_, rng_ - lsb)
+    return np.round(y / lsb) * lsb
+
+
+def measure(motion: Motion, spec, draw: SensorDraw, rng: np.random.Generator) -> Measured:
+    rate = spec.sample_rate_hz
+    fs = motion.fs
+    mount = Rotation.from_quat(draw.mount_quat)
+    r_ws = motion.rot_wb * mount
+    f_world = motion.acc_mps2 / G
+    f_world[:, 2] += 1.0
+    f_sens = r_ws.inv().apply(f_world)
+    f_sens = _lowpass(f_sens, fs, draw.lpf_hz)
+    w_sens = None
+    if spec.gyro:
+        w_sens = mount.inv().apply(motion.omega_body_rps) * (180.0 / np.pi)
+        w_sens = _lowpass(w_sens, fs, draw.lpf_hz)
+
+    t_total = (motion.n - 2) / fs
+    n_s = int(np.floor((t_total - draw.phase_s) * rate * (1 + draw.clock_eps)))
+    k = np.arange(n_s)
+    t_true = draw.phase_s + k / (rate * (1 + draw.clock_eps))
+    idx = t_true * fs
+    acc = _interp(f_sens, idx) @ draw.acc_matrix.T
+    drift_a = km.smooth_noise(rng, n_s, rate, 0.005, 3) * 0.002
+    acc += draw.acc_bias_g + drift_a + rng.standard_normal((n_s, 3)) * draw.acc_noise_g
+    acc = _quantise(acc, draw.acc_range_g, draw.acc_lsb_g)
+    gyr = None
+    if w_sens is not None:
+        gyr = _interp(w_sens, idx) @ draw.gyr_matrix.T
+        drift_g = km.smooth_noise(rng, n_s, rate, 0.005, 3) * 0.15
+        gyr += draw.gyr_bias_dps + drift_g + rng.standard_normal((n_s, 3)) * draw.gyr_noise_dps
+        gyr = _quantise(gyr, draw.gyr_range_dps, draw.gyr_lsb_dps)
+
+    # packet loss
+    keep = np.ones(n_s, dtype=bool)
+    ps = draw.packet_size
+    n_pk = (n_s + ps - 1) // ps
+    if spec.packet_loss > 0:
+        lost_pk = rng.random(n_pk) < spec.packet_loss
+        keep &= ~np.repeat(lost_pk, ps)[:n_s]
+    if spec.burst_per_min > 0:
+        n_b = rng.poisson(spec.burst_per_min * n_s / rate / 60.0)
+        for _ in range(n_b):
+            c = int(rng.integers(0, n_s))
+            w = int(rng.uniform(0.1, 0.5) * rate)
+            keep[c:c + w] = False
+    keep[0] = keep[-1] = True
+
+    ts_nom = draw.t0_s + k / rate
+    jit = np.clip(rng.normal(0, draw.jitter_s, n_s), -0.4 / rate, 0.4 / rate) if draw.jitter_s else 0
+    ts = np.round(ts_nom + jit, 5)
+    return Measured(ts[keep], acc[keep], None if gyr is None else gyr[keep], keep, ts_nom)

@@ -1,0 +1,221 @@
+"""Seeded session simulator: :func:`simulate` a spec, :func:`write_sim` the CSV and truth.
+
+``simulate(spec, seed)`` draws an athlete and a sensor from the seed, choreographs the session
+(:mod:`.session`), adds postural sway, tremor and breathing, computes the rigid-body motion of
+the sensor point and what the sensor reports (:mod:`.sensor`), and collects the ground truth
+on the recording's own clock. The same seed always gives the identical file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from ..consts import ACC_COLS, FORMAT_KEY, FORMAT_VERSION, GYR_COLS, TIME_COL
+from ..types import Recording, SampleChunk
+from . import kinematics as km
+from .sensor import Measured, Motion, SensorDraw, body_motion, draw_sensor, measure
+from .session import Choreographer
+from .spec import SessionSpec
+
+TRUTH_SCHEMA = "sensorcoach.truth/1"
+SENSOR_NAME = "sensorcoach-sim 1"
+
+
+@dataclass
+class SimResult:
+    """A simulated session.
+
+    Attributes
+    ----------
+    recording : Recording
+        What the sensor wrote (contract CSV content).
+    truth : dict
+        Ground truth (schema ``sensorcoach.truth/1``), JSON-serialisable.
+    motion : Motion
+        Noiseless motion of the sensor point on the fine grid (for tests and diagnostics).
+    fine_time_s : ndarray
+        Sensor-clock time of every fine-grid sample (same axis as the recording).
+    """
+
+    recording: Recording
+    truth: dict[str, Any]
+    motion: Motion = field(repr=False)
+    fine_time_s: np.ndarray = field(repr=False)
+
+
+def fine_rate(sample_rate_hz: float) -> float:
+    return float(max(1000.0, 4.0 * sample_rate_hz))
+
+
+def _perturb(ch: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
+    """Add postural sway, rotation sway, tremor and breathing, scaled by the envelopes."""
+    n = ch.shape[0]
+    out = ch[:, : km.N_CH].copy()
+    sway = km.smooth_envelope(ch[:, km.ENV_SWAY], fs, 0.8)
+    rot = km.smooth_envelope(ch[:, km.ENV_ROT], fs, 0.8)
+    trem = km.smooth_envelope(ch[:, km.ENV_TREMOR], fs, 0.2)
+    breath = km.smooth_envelope(ch[:, km.ENV_BREATH], fs, 1.0)
+    f_sway = rng.uniform(0.3, 0.8)
+    out[:, km.POS] += sway[:, None] * km.smooth_noise(rng, n, fs, f_sway, 3) * (1, 0.8, 0.5)
+    out[:, km.B] += rot[:, None] * km.smooth_noise(rng, n, fs, 0.6, 3)
+    if np.any(trem > 0):
+        f_t = rng.uniform(8, 12)
+        amp = trem * 9.80665 / (2 * np.pi * f_t) ** 2
+        out[:, km.POS] += amp[:, None] * km.band_noise(rng, n, fs, f_t - 2, f_t + 2, 3) * (
+            0.7, 0.3, 1.0)
+    if np.any(breath > 0):
+        fb = rng.uniform(0.2, 0.35)
+        f_inst = fb * (1 + 0.15 * km.smooth_noise(rng, n, fs, 0.05)[:, 0])
+        ph = 2 * np.pi * np.cumsum(f_inst) / fs
+        out[:, 2] += breath * np.sin(ph)
+        out[:, 0] += 0.4 * breath * np.sin(ph + 0.5)
+    return out
+
+
+def _mount_offset(spec: SessionSpec, ath, rng: np.random.Generator) -> np.ndarray:
+    if spec.mount == "hip":
+        return np.array([rng.normal(0, 0.01), rng.uniform(-0.06, 0.06), ath.d_hip])
+    if spec.variant == "dumbbell":
+        along, radial = rng.uniform(-0.12, 0.12), rng.uniform(0.02, 0.08)
+    else:
+        along, radial = rng.uniform(-0.45, 0.45), rng.uniform(0.015, 0.03)
+    ang = rng.uniform(0, 2 * np.pi)
+    return np.array([radial * np.sin(ang), along, radial * np.cos(ang)])
+
+
+def simulate(spec: SessionSpec, seed: int) -> SimResult:
+    """Simulate one session; deterministic in ``(spec, seed)``."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5C0AC4]))
+    r_ch, r_pert, r_sens, r_meas = (np.random.default_rng(s) for s in
+                                    rng.bit_generator.seed_seq.spawn(4))
+    fs = fine_rate(spec.sample_rate_hz)
+    chor = Choreographer(spec, r_ch, fs)
+    track = chor.run()
+    track.hold(0.5, track.chunks[-1][0, km.N_CH:])  # tail so the last samples are defined
+    ch = track.channels()
+    ch = _perturb(ch, fs, r_pert)
+    offset = _mount_offset(spec, chor.ath, r_sens)
+    motion = body_motion(ch, track.impulses, fs, offset)
+    draw = draw_sensor(spec, r_sens)
+    meas = measure(motion, spec, draw, r_meas)
+
+    def clock(i: np.ndarray | float) -> np.ndarray | float:
+        return draw.t0_s + (np.asarray(i) / fs - draw.phase_s) * (1 + draw.clock_eps)
+
+    fine_t = clock(np.arange(motion.n))
+    truth = _truth(spec, seed, chor, motion, draw, meas, offset, clock)
+    meta = {
+        "mount": spec.mount,
+        "sample_rate_hz": f"{spec.sample_rate_hz:g}",
+        "sensor": SENSOR_NAME,
+        "exercise": "hip_thrust",
+        "load_kg": f"{spec.load_kg:g}",
+        "plan": spec.plan,
+        "started_at": (datetime(2025, 1, 1, 6, tzinfo=UTC)
+                       + timedelta(seconds=int(seed) * 7919 % (365 * 86400))).isoformat(),
+        "athlete": f"sim-{int(seed)}",
+        "sim_seed": str(int(seed)),
+        "sim_variant": spec.variant,
+    }
+    samples = SampleChunk(meas.time_s, meas.acc_g, meas.gyr_dps)
+    return SimResult(Recording(samples=samples, meta=meta), truth, motion, fine_t)
+
+
+def _r(x: float, nd: int = 4) -> float:
+    return round(float(x), nd)
+
+
+def _truth(spec: SessionSpec, seed: int, chor: Choreographer, motion: Motion,
+           draw: SensorDraw, meas: Measured, offset: np.ndarray, clock) -> dict[str, Any]:
+    fs = motion.fs
+    z = motion.pos_m[:, 2]
+    vz = motion.vel_mps[:, 2]
+    sets = []
+    for st in chor.sets:
+        reps = []
+        for rp in st.reps:
+            rom = z[rp.top] - z[rp.start]
+            dur_c = (rp.top - rp.start) / fs
+            rel = motion.rot_wb[rp.start].inv() * motion.rot_wb[rp.top]
+            bottom = 0.0 if rp.next_start is None else (rp.next_start - rp.end) / fs
+            reps.append({
+                "start_s": _r(clock(rp.start)), "top_s": _r(clock(rp.top)),
+                "descent_s": _r(clock(rp.descent)), "end_s": _r(clock(rp.end)),
+                "concentric_s": _r(dur_c), "top_pause_s": _r((rp.descent - rp.top) / fs),
+                "eccentric_s": _r((rp.end - rp.descent) / fs),
+                "bottom_pause_s": _r(bottom),
+                "rom_m": _r(rom), "mean_velocity_mps": _r(rom / dur_c),
+                "peak_velocity_mps": _r(vz[rp.start:rp.top + 1].max()),
+                "partial": rp.partial, "faults": list(rp.faults),
+                "rotation_deg": _r(np.degrees(rel.magnitude()), 2),
+            })
+        full = sum(not r["partial"] for r in reps)
+        d = {"index": st.index, "start_s": reps[0]["start_s"], "end_s": reps[-1]["end_s"],
+             "full_reps": full, "partial_reps": len(reps) - full, "reps": reps}
+        if st.side:
+            d["side"] = st.side
+        sets.append(d)
+    distractors = [{"kind": a["kind"], "start_s": _r(clock(a["start"])),
+                    "end_s": _r(clock(a["end"]))} for a in chor.activities
+                   if a["end"] > a["start"]]
+    t = meas.time_s
+    dt_nom = 1.0 / spec.sample_rate_hz
+    gi = np.nonzero(np.diff(t) > 1.5 * dt_nom)[0]
+    gaps = [[_r(t[i], 5), _r(t[i + 1], 5)] for i in gi]
+    ath = {k: (_r(v, 5) if isinstance(v, float) else v) for k, v in vars(chor.ath).items()}
+    return {
+        "schema": TRUTH_SCHEMA,
+        "seed": int(seed),
+        "spec": spec.to_dict(),
+        "mount": spec.mount,
+        "sample_rate_hz": spec.sample_rate_hz,
+        "sets": sets,
+        "distractors": distractors,
+        "recording": {"start_s": _r(t[0], 5), "end_s": _r(t[-1], 5), "samples": int(t.size),
+                      "samples_lost": int((~meas.kept).sum()), "gaps": gaps},
+        "sensor": {**draw.to_dict(), "offset_body_m": np.round(offset, 4).tolist()},
+        "athlete": ath,
+        "generator": SENSOR_NAME,
+    }
+
+
+# --- writing -------------------------------------------------------------------------------
+def format_rows(time_s: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray | None) -> str:
+    """Contract CSV body: time 5 decimals, acceleration 5, angular rate 4."""
+    cols = [np.round(time_s, 5) + 0.0] + [np.round(acc_g[:, i], 5) + 0.0 for i in range(3)]
+    fmt = "%.5f,%.5f,%.5f,%.5f"
+    if gyr_dps is not None:
+        cols += [np.round(gyr_dps[:, i], 4) + 0.0 for i in range(3)]
+        fmt += ",%.4f,%.4f,%.4f"
+    arr = np.column_stack(cols)
+    lines = [fmt % tuple(row) for row in arr.tolist()]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(recording: Recording, path: str) -> None:
+    s = recording.samples
+    head = [f"# {FORMAT_KEY}: {FORMAT_VERSION}"]
+    head += [f"# {k}: {v}" for k, v in recording.meta.items()]
+    cols = [TIME_COL, *ACC_COLS] + (list(GYR_COLS) if s.gyr_dps is not None else [])
+    head.append(",".join(cols))
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(head) + "\n")
+        f.write(format_rows(s.time_s, s.acc_g, s.gyr_dps))
+
+
+def write_sim(result: SimResult, out_dir: str, name: str) -> tuple[str, str]:
+    """Write ``NAME.csv`` (contract format) and ``NAME.truth.json`` into ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    csv_path = os.path.join(out_dir, f"{name}.csv")
+    truth_path = os.path.join(out_dir, f"{name}.truth.json")
+    write_csv(result.recording, csv_path)
+    with open(truth_path, "w", encoding="utf-8") as f:
+        json.dump(result.truth, f, indent=1)
+        f.write("\n")
+    return csv_path, truth_path
