@@ -1,0 +1,355 @@
+"""An emulated sensorcoach sensor: plays a recording through the firmware logic.
+
+The peripheral model is transport independent: :class:`EmulatedSensor` owns the firmware
+:class:`Sampler` (``firmware_stub/sensorcoach_fw``), plays a recording's samples in real
+time (or ``speed`` times faster) once the first START arrives, and hands each notification
+to ``notify(bytes)``. Faults from a spec string (:func:`parse_faults`) are applied to the
+packets and to the link. The stand-in BlueZ (:mod:`sensorcoach.ble.fakebluez`) wires
+``notify`` to GATT notifications and the link callbacks to ``Device1.Connected``.
+
+Fault spec: comma-separated items; times are recording seconds since its first sample.
+
+=================  =========================================================================
+``loss:P``         drop each packet with probability P
+``burst:D@T``      drop every packet for D seconds from T (the link stays up)
+``drop:D@T``       link drop at T: disconnect, the sensor is gone for D seconds, then
+                   advertises again (sampling goes on, so the gap is real time)
+``dup:P``          send a packet twice with probability P
+``reorder:P``      hold a packet back and send it after the next one, probability P
+``garbage:P``      send an extra malformed notification (random bytes or a truncated
+                   packet) before a packet, probability P
+``silent@T``       from T on stay connected but send nothing (``silent:D@T``: for D s)
+=================  =========================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SensorcoachError
+from . import _fw
+
+INF = math.inf
+
+
+@dataclass
+class FaultSpec:
+    """Parsed fault spec (see the module docstring)."""
+
+    loss: float = 0.0
+    dup: float = 0.0
+    reorder: float = 0.0
+    garbage: float = 0.0
+    bursts: list[tuple[float, float]] = field(default_factory=list)  # (start_s, duration_s)
+    drops: list[tuple[float, float]] = field(default_factory=list)
+    silents: list[tuple[float, float]] = field(default_factory=list)
+
+    def in_window(self, windows: list[tuple[float, float]], t_rel: float) -> bool:
+        return any(s <= t_rel < s + d for s, d in windows)
+
+
+_ITEM = re.compile(r"^(?P<kind>[a-z]+)(?::(?P<value>[0-9.eE+-]+))?(?:@(?P<at>[0-9.eE+-]+))?$")
+
+
+def parse_faults(spec: str | None) -> FaultSpec:
+    """Parse a fault spec such as ``"loss:0.05,drop:3@20,silent@40"``.
+
+    Raises
+    ------
+    SensorcoachError
+        On an unknown fault or a malformed item (the message names the item).
+    """
+    out = FaultSpec()
+    if not spec:
+        return out
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        m = _ITEM.match(item)
+        if not m:
+            raise SensorcoachError(f"bad fault {item!r}: expected KIND:VALUE or KIND:D@T")
+        kind, value, at = m["kind"], m["value"], m["at"]
+        try:
+            v = float(value) if value is not None else None
+            t = float(at) if at is not None else None
+        except ValueError:
+            raise SensorcoachError(f"bad number in fault {item!r}") from None
+        if kind in ("loss", "dup", "reorder", "garbage"):
+            if v is None or t is not None or not 0.0 <= v <= 1.0:
+                raise SensorcoachError(f"fault {item!r}: expected {kind}:P with 0 <= P <= 1")
+            setattr(out, kind, v)
+        elif kind in ("burst", "drop"):
+            if v is None or t is None or v <= 0 or t < 0:
+                raise SensorcoachError(f"fault {item!r}: expected {kind}:SECONDS@AT_S")
+            (out.bursts if kind == "burst" else out.drops).append((t, v))
+        elif kind == "silent":
+            if t is None or t < 0 or (v is not None and v <= 0):
+                raise SensorcoachError(f"fault {item!r}: expected silent@AT_S or silent:D@AT_S")
+            out.silents.append((t, INF if v is None else v))
+        else:
+            raise SensorcoachError(
+                f"unknown fault {kind!r} in {item!r}: use loss, burst, drop, dup, reorder, "
+                "garbage, silent")
+    return out
+
+
+@dataclass
+class SourceSamples:
+    """What the emulator plays: sensor time and physical samples."""
+
+    time_s: np.ndarray
+    acc_g: np.ndarray
+    gyr_dps: np.ndarray | None
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_gyro(self) -> bool:
+        return self.gyr_dps is not None
+
+
+def load_source(path: str | Path) -> SourceSamples:
+    """Read a recording (the package reader if present, else a minimal CSV reader)."""
+    try:
+        from ..io.recording import read_recording
+    except ImportError:  # pragma: no cover - the reader is another module's job
+        read_recording = None
+    if read_recording is not None:
+        rec = read_recording(path)
+        s = rec.samples
+        return SourceSamples(np.asarray(s.time_s, float), np.asarray(s.acc_g, float),
+                             None if s.gyr_dps is None else np.asarray(s.gyr_dps, float),
+                             dict(rec.meta))
+    return _read_csv_minimal(Path(path))
+
+
+def _read_csv_minimal(path: Path) -> SourceSamples:
+    meta: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    i = 0
+    while i < len(lines) and lines[i].startswith("#"):
+        key, _, value = lines[i][1:].partition(":")
+        meta[key.strip()] = value.strip()
+        i += 1
+    header = [h.strip() for h in lines[i].split(",")]
+    data = np.array([[float(x) for x in ln.split(",")] for ln in lines[i + 1:] if ln.strip()])
+    col = {h: k for k, h in enumerate(header)}
+    acc = data[:, [col["ax_g"], col["ay_g"], col["az_g"]]]
+    gyr = (data[:, [col["gx_dps"], col["gy_dps"], col["gz_dps"]]]
+           if "gx_dps" in col else None)
+    return SourceSamples(data[:, col["time_s"]], acc, gyr, meta)
+
+
+def quantise(values: np.ndarray, full_scale: float) -> np.ndarray:
+    """Vectorised copy of the firmware's ``to_counts`` (round half up, saturating)."""
+    c = np.floor(values * 32768.0 / full_scale + 0.5)
+    return np.clip(c, -32768, 32767).astype(np.int64)
+
+
+@dataclass
+class EmulatorStats:
+    samples_played: int = 0
+    samples_sent: int = 0
+    packets_sent: int = 0
+    packets_dropped: int = 0
+    duplicates_sent: int = 0
+    reordered: int = 0
+    garbage_sent: int = 0
+    link_drops: int = 0
+    control_writes: int = 0
+
+
+class EmulatedSensor:
+    """A sensor that streams ``source`` through the firmware sampler.
+
+    Parameters
+    ----------
+    source : SourceSamples
+        The recording to play.
+    speed : float
+        Playback speed (1 = real time).
+    faults : FaultSpec or None
+        Faults to inject.
+    seed : int
+        Seed of the fault random generator.
+    batch : int
+        Samples per packet at start (the firmware default is 10).
+    tick_s : float
+        Wall-clock period of the playback loop.
+
+    The transport sets ``notify`` (called with each notification payload),
+    ``on_link_down`` and ``on_link_up`` (called when a ``drop`` fault starts and ends).
+    """
+
+    def __init__(self, source: SourceSamples, *, speed: float = 1.0,
+                 faults: FaultSpec | None = None, seed: int = 0, batch: int = 10,
+                 tick_s: float = 0.01) -> None:
+        self.source = source
+        self.speed = float(speed)
+        self.faults = faults or FaultSpec()
+        self.tick_s = tick_s
+        self.stats = EmulatorStats()
+        self.notify: Callable[[bytes], None] = lambda _b: None
+        self.on_link_down: Callable[[], None] = lambda: None
+        self.on_link_up: Callable[[], None] = lambda: None
+        self.connected = False
+        self.available = True
+        self.finished = asyncio.Event()
+        self._rng = random.Random(seed)
+        self._held: bytes | None = None
+        self._started = asyncio.Event()
+        self._t_first = float(source.time_s[0])
+        fp, fimu, fsamp = _fw.load()
+        self._fp = fp
+        dt = np.diff(source.time_s)
+        self.native_rate_hz = float(1.0 / np.median(dt)) if len(dt) else 100.0
+        self._native_interval_us = int(round(float(np.median(dt)) * 1e6)) if len(dt) else 10000
+        self._imu = fimu.FakeIMU([], source.has_gyro)
+        rate = int(round(self.native_rate_hz))
+        rate = min(max(rate, fp.MIN_RATE_HZ), fp.MAX_RATE_HZ)
+        self.sampler = fsamp.Sampler(self._imu, self._on_packet, rate_hz=rate, batch=batch)
+        self._set_grid(None)
+        self._idx = 0
+        self._last_rel = -INF
+
+    # --- recording grid (native, or resampled after SET RATE) ----------------------
+    def _set_grid(self, rate_hz: int | None) -> None:
+        s = self.source
+        if rate_hz is None:
+            t = s.time_s
+            acc, gyr = s.acc_g, s.gyr_dps
+            self.sampler.interval_us = self._native_interval_us
+        else:
+            step_us = self._fp.interval_us_for_rate(rate_hz)
+            first_us = int(round(self._t_first * 1e6))
+            n = int((s.time_s[-1] - self._t_first) * 1e6 // step_us) + 1
+            t = (first_us + step_us * np.arange(n, dtype=np.int64)) / 1e6
+            acc = np.column_stack([np.interp(t, s.time_s, s.acc_g[:, k]) for k in range(3)])
+            gyr = (None if s.gyr_dps is None else
+                   np.column_stack([np.interp(t, s.time_s, s.gyr_dps[:, k]) for k in range(3)]))
+        fa = self._fp.ACC_RANGES_G[self.sampler.acc_code]
+        counts = quantise(acc, fa)
+        if gyr is not None:
+            fg = self._fp.GYR_RANGES_DPS[self.sampler.gyr_code]
+            counts = np.column_stack([counts, quantise(gyr, fg)])
+        self._grid_t = t
+        self._grid_t_us = np.round(t * 1e6).astype(np.int64) % self._fp.CLOCK_MOD
+        self._grid_counts = [tuple(int(v) for v in row) for row in counts]
+
+    # --- control (from the transport) ----------------------------------------------
+    def handle_control(self, data: bytes) -> bool:
+        """A write to the control characteristic."""
+        self.stats.control_writes += 1
+        before = (self.sampler.rate_hz, self.sampler.acc_code, self.sampler.gyr_code)
+        ok = bool(self.sampler.handle_control(bytes(data)))
+        after = (self.sampler.rate_hz, self.sampler.acc_code, self.sampler.gyr_code)
+        if ok and after != before:
+            native = abs(self.sampler.rate_hz - self.native_rate_hz) < 0.5
+            now = self._grid_t[self._idx - 1] if self._idx else self._t_first - 1
+            self._set_grid(None if native else self.sampler.rate_hz)
+            self._idx = int(np.searchsorted(self._grid_t, now, side="right"))
+        if ok and self.sampler.running:
+            self._started.set()
+        return ok
+
+    def status(self) -> bytes:
+        return bytes(self.sampler.status())
+
+    def link_connected(self) -> None:
+        self.connected = True
+
+    def link_disconnected(self) -> None:
+        """The central went away: the firmware stops streaming."""
+        self.connected = False
+        self.sampler.stop()
+
+    # --- playback ------------------------------------------------------------------
+    @property
+    def recording_time_s(self) -> float:
+        """Recording time (since the first sample) of the newest sample played."""
+        return self._last_rel
+
+    async def run(self) -> None:
+        """Wait for the first START, then play the whole recording; set ``finished``."""
+        await self._started.wait()
+        loop = asyncio.get_running_loop()
+        wall0 = loop.time()
+        drops = sorted(self.faults.drops)
+        drop_i = 0
+        down_until = -INF
+        while self._idx < len(self._grid_t):
+            now_rel = (loop.time() - wall0) * self.speed
+            while self._idx < len(self._grid_t):
+                rel = float(self._grid_t[self._idx] - self._t_first)
+                if rel > now_rel:
+                    break
+                if drop_i < len(drops) and rel >= drops[drop_i][0]:
+                    down_until = drops[drop_i][0] + drops[drop_i][1]
+                    drop_i += 1
+                    self._link_down()
+                if not self.available and rel >= down_until:
+                    self._link_up()
+                self._last_rel = rel
+                self.stats.samples_played += 1
+                if self.connected and self.sampler.running:
+                    self.sampler.tick(int(self._grid_t_us[self._idx]),
+                                      self._grid_counts[self._idx])
+                self._idx += 1
+            await asyncio.sleep(self.tick_s)
+        self.sampler.flush()
+        if self._held is not None:
+            self._emit(self._held)
+            self._held = None
+        if not self.available:
+            self._link_up()
+        self.finished.set()
+
+    def _link_down(self) -> None:
+        self.stats.link_drops += 1
+        self.available = False
+        if self.connected:
+            self.link_disconnected()
+        self.on_link_down()
+
+    def _link_up(self) -> None:
+        self.available = True
+        self.on_link_up()
+
+    def _on_packet(self, pkt: bytes) -> None:
+        f = self.faults
+        rel = self._last_rel
+        rng = self._rng
+        if (f.in_window(f.bursts, rel) or f.in_window(f.silents, rel)
+                or (f.loss and rng.random() < f.loss)):
+            self.stats.packets_dropped += 1
+            return
+        if f.garbage and rng.random() < f.garbage:
+            self.stats.garbage_sent += 1
+            if rng.random() < 0.5:
+                self.notify(pkt[: rng.randrange(0, len(pkt))])
+            else:
+                self.notify(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 60))))
+        if f.reorder and self._held is None and rng.random() < f.reorder:
+            self._held = pkt
+            self.stats.reordered += 1
+            return
+        self._emit(pkt)
+        if f.dup and rng.random() < f.dup:
+            self.stats.duplicates_sent += 1
+            self.notify(pkt)
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._emit(held)
+
+    def _emit(self, pkt: bytes) -> None:
+        self.stats.packets_sent += 1
+        self.stats.samples_sent += int(pkt[10])
+        self.notify(pkt)
