@@ -168,7 +168,7 @@ class Plan:
         return self.variant == "single_leg"
 
     def summary(self) -> str:
-        """One line, e.g. ``barbell-5x5: barbell hip thrust 5x5, tempo 2-0-1-1, 60 kg, 120 s rest``."""
+        """One line, e.g. ``barbell-5x5: barbell hip thrust 5x5, tempo 2-0-1-1, 60 kg, ...``."""
         side = " per side" if self.per_side else ""
         load = f", {self.load_kg:g} kg" if self.load_kg else ""
         variant = self.variant.replace("_", "-")
@@ -225,7 +225,7 @@ reps = 20
 tempo = "2-0-1-1"
 load_kg = 0
 rest_s = 60
-description = "Body-weight hip thrust: master 3x20 with a one-count squeeze at the top before adding load."
+description = "Body-weight hip thrust: master 3x20 with the top squeeze before adding load."
 
 [progression]
 kind = "reps"
@@ -242,7 +242,7 @@ reps = 12
 tempo = "2-0-1-1"
 load_kg = 20
 rest_s = 90
-description = "Dumbbell hip thrust, dumbbell held in the hip crease: 3x12, +2.5 kg per good session up to 40 kg."
+description = "Dumbbell hip thrust, dumbbell in the hip crease: 3x12, +2.5 kg a session to 40 kg."
 
 [progression]
 kind = "load"
@@ -259,7 +259,7 @@ reps = 5
 tempo = "2-0-1-1"
 load_kg = 60
 rest_s = 120
-description = "Barbell hip thrust 5x5 heavy, padded bar in the hip crease: +2.5 kg per good session."
+description = "Barbell hip thrust 5x5 heavy, padded bar in the hip crease: +2.5 kg per good session"
 
 [progression]
 kind = "load"

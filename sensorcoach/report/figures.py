@@ -125,6 +125,7 @@ def _set_labels(ax, bounds) -> None:
         if b >= a:
             ax.text((a + b) / 2, 1.0, f"set {idx}", transform=ax.get_xaxis_transform(),
                     ha="center", va="bottom", fontsize=8, color="#555")
+    for _a, b, _idx in bounds[:-1]:
         ax.axvline(b + 1.0, color="#bbb", lw=0.8)
 
 
@@ -212,8 +213,9 @@ def velocity_png(analysis: Analysis) -> bytes | None:
     ax.set_xlabel("rep (set.rep); label above each set: velocity loss first → last rep")
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", alpha=0.3)
-    for _a, b, _idx in bounds:
+    for _a, b, _idx in bounds[:-1]:
         ax.axvline(b + 1.0, color="#bbb", lw=0.8)
+    ax.set_xlim(-1, xs[-1] + 1)
     return _png(fig)
 
 

@@ -36,7 +36,8 @@ box-shadow:0 1px 3px rgba(0,0,0,.12)}
 .meta{color:#616161;font-size:14px}.meta span{margin-right:18px}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:10px 0}
 .card{flex:1 1 150px;border:1px solid #e0e0e0;border-radius:6px;padding:10px 12px}
-.card .v{font-size:24px;font-weight:600}.card .k{font-size:12px;color:#757575;text-transform:uppercase}
+.card .v{font-size:24px;font-weight:600}
+.card .k{font-size:12px;color:#757575;text-transform:uppercase}
 .ok{color:#2e7d32}.bad{color:#c62828}.warn{color:#ef6c00}.muted{color:#757575}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{border-bottom:1px solid #eee;padding:5px 8px;text-align:left}
@@ -154,7 +155,8 @@ def _summary(analysis: Analysis, cmp: PlanComparison | None) -> str:
     return "".join(out)
 
 
-def _fault_rows(analysis: Analysis, cmp: PlanComparison | None) -> list[tuple[str, int, str, list[str]]]:
+def _fault_rows(analysis: Analysis, cmp: PlanComparison | None
+                ) -> list[tuple[str, int, str, list[str]]]:
     if cmp is not None:
         return [(f.fault, f.count, f.cue, f.reps) for f in cmp.faults]
     by: dict[str, list[str]] = {}
