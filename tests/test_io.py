@@ -552,6 +552,25 @@ def test_near_valid_text_gives_recording_or_recording_error(tmp_path, header, bo
     _read_or_clean_error(path)
 
 
+_BIG_VALID = "# mount: hip\n" + HEADER6 + "\n" + rows_text(1500)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tail=st.text(alphabet=_ALPHABET, max_size=200),
+    middle=st.text(alphabet=_ALPHABET, max_size=40),
+    where=st.integers(0, 1499),
+)
+def test_large_file_with_garbage_gives_recording_or_recording_error(tmp_path, tail, middle, where):
+    # > 64 KiB: exercises the fast path where pandas reads the file itself
+    lines = _BIG_VALID.splitlines(keepends=True)
+    lines.insert(2 + where, middle)
+    path = tmp_path / "fuzz_big.csv"
+    path.write_bytes(("".join(lines) + tail).encode("utf-8", errors="surrogatepass"))
+    _read_or_clean_error(path)
+
+
 @FAST
 @given(
     n=st.integers(2, 60),

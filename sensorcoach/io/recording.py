@@ -583,45 +583,43 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     first_data_line = header_line_no + 1
 
     # Fast path: let pandas read the file itself (much faster than from a buffer). Use the
-    # in-memory path when we have it all anyway, when the last line was cut off, or when
-    # the preamble has line breaks pandas would count differently from us.
+    # in-memory path when we have it all anyway, when the last line was cut off, when the
+    # preamble has line breaks pandas would count differently from us, or when the fast
+    # path fails (the file may be growing under a live writer: retry on a snapshot).
     preamble = raw[:data_offset]
     odd_preamble = b"\x00" in preamble or preamble.replace(b"\r\n", b"").count(b"\r") > 0
     if not whole and (odd_preamble or _incomplete_tail(_read_tail(p), sep, width) is not None):
         raw, whole = _read_bytes(p), True
 
-    data_cache: list[bytes] = []
+    def load(source: io.BytesIO | Path, skiprows: int, get_data: Callable[[], bytes]):
+        columns = _parse_numeric(source, skiprows, name, sep, needed, first_data_line, get_data)
+        acc = np.column_stack([columns[c] for c in ACC_COLS])
+        gyr = np.column_stack([columns[c] for c in GYR_COLS]) if has_gyro else None
+        return validate_samples(
+            columns[TIME_COL], acc, gyr, meta, source=name,
+            row_name=_LineLocator(get_data, first_data_line),
+        )
 
-    def get_data() -> bytes:
-        if not data_cache:
-            data_cache.append((raw if whole else _read_bytes(p))[data_offset:])
-        return data_cache[0]
+    if not whole:
+        try:
+            samples, meta = load(p, header_line_no, lambda: _read_bytes(p)[data_offset:])
+        except RecordingError:
+            raw, whole = _read_bytes(p), True
+        else:
+            return Recording(samples=samples, meta=meta, path=str(p))
 
-    if whole:
-        data = raw[data_offset:]
-        cut = _incomplete_tail(data, sep, width)
-        if cut is not None:
-            logger.warning(
-                "%s: dropped incomplete last line %d (%r); the recording was probably cut off",
-                name, first_data_line + data.count(b"\n"),
-                _short(data[cut:].decode("utf-8", errors="replace").strip(), 60),
-            )
-            data = data[:cut]
-        if not data.strip():
-            raise _fail(name, "expected samples after the header row, found none")
-        data_cache.append(data)
-        source: io.BytesIO | Path = io.BytesIO(data)
-        skiprows = 0
-    else:
-        source, skiprows = p, header_line_no
-
-    columns = _parse_numeric(source, skiprows, name, sep, needed, first_data_line, get_data)
-    time_s = columns[TIME_COL]
-    acc = np.column_stack([columns[c] for c in ACC_COLS])
-    gyr = np.column_stack([columns[c] for c in GYR_COLS]) if has_gyro else None
-    samples, meta = validate_samples(
-        time_s, acc, gyr, meta, source=name, row_name=_LineLocator(get_data, first_data_line)
-    )
+    data = raw[data_offset:]
+    cut = _incomplete_tail(data, sep, width)
+    if cut is not None:
+        logger.warning(
+            "%s: dropped incomplete last line %d (%r); the recording was probably cut off",
+            name, first_data_line + data.count(b"\n"),
+            _short(data[cut:].decode("utf-8", errors="replace").strip(), 60),
+        )
+        data = data[:cut]
+    if not data.strip():
+        raise _fail(name, "expected samples after the header row, found none")
+    samples, meta = load(io.BytesIO(data), 0, lambda: data)
     return Recording(samples=samples, meta=meta, path=str(p))
 
 
