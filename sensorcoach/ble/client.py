@@ -1,0 +1,318 @@
+"""BLE client: find the sensor, stream its samples, survive link drops.
+
+Uses bleak (BlueZ on Linux). :func:`scan` lists sensors; :func:`stream` / :class:`SensorStream`
+connects, writes START (after SET RATE), subscribes to the data characteristic and turns
+notifications into :class:`~sensorcoach.types.SampleChunk` on the sensor clock.
+
+* The notification callback only enqueues the payload (bleak's
+  ``async_callback_with_queue`` pattern); one consumer task decodes (bad packets are counted
+  and skipped) and assembles chunks (:class:`~sensorcoach.ble.protocol.PacketAssembler`).
+* A watchdog treats ``watchdog_s`` without data as a lost link and disconnects.
+* After any drop it reconnects (short backoff; a pending ``Connect`` completes as soon as
+  the sensor advertises again) and keeps the session: the queue, the assembler and the
+  time axis carry on, and the missing stretch is a time gap.
+
+Heavy imports (bleak) happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DeviceError, PacketError
+from ..types import SampleChunk
+from . import protocol as H
+
+logger = logging.getLogger(__name__)
+
+_ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
+
+
+@dataclass(frozen=True)
+class FoundDevice:
+    """A sensor seen while scanning."""
+
+    name: str | None
+    address: str
+    rssi: int | None
+    is_sensorcoach: bool
+
+
+async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[FoundDevice]:
+    """Scan for ``timeout_s`` seconds; return sensorcoach sensors (or every device).
+
+    A device counts as a sensorcoach sensor when it advertises the sensorcoach service or its
+    name starts with ``sensorcoach``.
+    """
+    from bleak import BleakScanner
+
+    try:
+        found = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
+    except Exception as exc:  # bleak raises several types for "no Bluetooth"
+        raise DeviceError(f"cannot scan for BLE devices: {exc}") from exc
+    out = []
+    for dev, adv in found.values():
+        uuids = [u.lower() for u in (adv.service_uuids or [])]
+        ours = H.SERVICE_UUID in uuids or (dev.name or "").lower().startswith("sensorcoach")
+        if ours or all_devices:
+            out.append(FoundDevice(dev.name, dev.address, adv.rssi, ours))
+    out.sort(key=lambda d: (not d.is_sensorcoach, -(d.rssi or -999)))
+    return out
+
+
+async def find_device(device: str, timeout_s: float = 10.0) -> Any:
+    """Find a device by address (``AA:BB:...``) or by name (exact, else prefix).
+
+    Returns a bleak ``BLEDevice``; raises :class:`DeviceError` if none is seen in time.
+    """
+    from bleak import BleakScanner
+
+    want = device.strip()
+    try:
+        if _ADDRESS.match(want):
+            dev = await BleakScanner.find_device_by_address(want.replace("-", ":"),
+                                                            timeout=timeout_s)
+        else:
+            low = want.lower()
+            dev = await BleakScanner.find_device_by_filter(
+                lambda d, adv: (d.name or adv.local_name or "").lower() == low,
+                timeout=timeout_s)
+            if dev is None:
+                dev = await BleakScanner.find_device_by_filter(
+                    lambda d, adv: (d.name or adv.local_name or "").lower().startswith(low),
+                    timeout=min(timeout_s, 2.0))
+    except DeviceError:
+        raise
+    except Exception as exc:
+        raise DeviceError(f"cannot scan for {device!r}: {exc}") from exc
+    if dev is None:
+        raise DeviceError(f"no BLE device named or addressed {device!r} found in {timeout_s:g} s")
+    return dev
+
+
+@dataclass
+class StreamStats:
+    """What happened during a stream."""
+
+    notifications: int = 0
+    bad_packets: int = 0
+    chunks: int = 0
+    samples: int = 0
+    connects: int = 0
+    connect_failures: int = 0
+    disconnects: int = 0
+    watchdog_trips: int = 0
+    #: wall seconds from a lost link to data flowing again, per reconnect
+    reconnect_s: list[float] = field(default_factory=list)
+    #: wall seconds from a lost link to the new connection being up, per reconnect
+    relink_s: list[float] = field(default_factory=list)
+    assembler: H.AssemblerStats = field(default_factory=H.AssemblerStats)
+    last_error: str | None = None
+
+
+class SensorStream:
+    """Streams one sensor into ``on_chunk`` until ``stop`` is set.
+
+    Parameters
+    ----------
+    device : str
+        Name or address of the sensor.
+    on_chunk : callable
+        Called with each :class:`SampleChunk` (in the event loop; keep it quick).
+    rate_hz : int or None
+        Written as SET RATE before START; ``None`` keeps the sensor's rate.
+    watchdog_s : float
+        Seconds without data after which the link counts as lost.
+    reconnect : bool
+        Reconnect after a drop (else :meth:`run` returns).
+    scan_timeout_s, connect_timeout_s : float
+        Limits of the first scan and of each connection attempt.
+    give_up_s : float or None
+        Stop with :class:`DeviceError` after this long without any data (``None``: never).
+    on_state : callable or None
+        Called with short state words: ``connecting``, ``connected``, ``streaming``,
+        ``lost``, ``watchdog``, ``reconnecting``, ``stopped``.
+    """
+
+    def __init__(self, device: str, on_chunk: Callable[[SampleChunk], None], *,
+                 rate_hz: int | None = None, watchdog_s: float = 2.0, reconnect: bool = True,
+                 scan_timeout_s: float = 10.0, connect_timeout_s: float = 10.0,
+                 give_up_s: float | None = None,
+                 on_state: Callable[[str], None] | None = None) -> None:
+        self.device = device
+        self.on_chunk = on_chunk
+        self.rate_hz = rate_hz
+        self.watchdog_s = watchdog_s
+        self.reconnect = reconnect
+        self.scan_timeout_s = scan_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.give_up_s = give_up_s
+        self.on_state = on_state or (lambda _s: None)
+        self.stats = StreamStats()
+        self.assembler = H.PacketAssembler()
+        self.stats.assembler = self.assembler.stats
+        self.client: Any = None
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._last_rx = 0.0
+        self._lost_at: float | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- notification path ---------------------------------------------------------
+    def _on_notify(self, _char: Any, data: bytearray) -> None:
+        # only enqueue: decoding happens in the consumer task
+        self._last_rx = time.monotonic()
+        self._queue.put_nowait(bytes(data))
+
+    async def _consume(self) -> None:
+        while True:
+            data = await self._queue.get()
+            if data is None:
+                break
+            self.stats.notifications += 1
+            try:
+                pkt = H.decode_packet(data)
+            except PacketError as exc:
+                self.stats.bad_packets += 1
+                logger.debug("bad packet skipped: %s", exc)
+                continue
+            if self._lost_at is not None:
+                self.stats.reconnect_s.append(time.monotonic() - self._lost_at)
+                self._lost_at = None
+                self.on_state("streaming")
+            self._deliver(self.assembler.push(pkt))
+
+    def _deliver(self, chunks: list[SampleChunk]) -> None:
+        for c in chunks:
+            self.stats.chunks += 1
+            self.stats.samples += len(c)
+            try:
+                self.on_chunk(c)
+            except Exception:  # a consumer bug must not kill the BLE session
+                logger.exception("on_chunk failed")
+
+    # --- connection loop -----------------------------------------------------------
+    async def run(self, stop: asyncio.Event | None = None) -> StreamStats:
+        """Stream until ``stop`` is set (or the link is lost with ``reconnect=False``)."""
+        from bleak import BleakClient
+        from bleak.exc import BleakDeviceNotFoundError
+
+        stop = stop or asyncio.Event()
+        consumer = asyncio.create_task(self._consume())
+        self._tasks.add(consumer)
+        ble_device = await find_device(self.device, self.scan_timeout_s)
+        backoff = 0.05
+        started = time.monotonic()
+        first = True
+        try:
+            while not stop.is_set():
+                disconnected = asyncio.Event()
+                client = BleakClient(ble_device, timeout=self.connect_timeout_s,
+                                     disconnected_callback=lambda _c: disconnected.set())
+                self.client = client
+                self.on_state("connecting" if first else "reconnecting")
+                try:
+                    await client.connect()
+                    self.stats.connects += 1
+                    if self._lost_at is not None:
+                        self.stats.relink_s.append(time.monotonic() - self._lost_at)
+                    self.on_state("connected")
+                    if self.rate_hz is not None:
+                        await client.write_gatt_char(H.CONTROL_UUID, H.cmd_set_rate(self.rate_hz),
+                                                     response=True)
+                    await client.start_notify(H.DATA_UUID, self._on_notify)
+                    await client.write_gatt_char(H.CONTROL_UUID, H.cmd_start(), response=True)
+                    self._last_rx = time.monotonic()
+                    first = False
+                    backoff = 0.05
+                    reason = await self._watch(client, disconnected, stop)
+                except BleakDeviceNotFoundError as exc:
+                    reason = "not-found"
+                    self.stats.connect_failures += 1
+                    self.stats.last_error = str(exc)
+                    with contextlib.suppress(DeviceError):
+                        ble_device = await find_device(self.device, 2.0)
+                except (Exception, asyncio.TimeoutError) as exc:  # noqa: BLE001
+                    if first and not self.reconnect:
+                        raise DeviceError(f"cannot connect to {self.device!r}: {exc}") from exc
+                    reason = "connect-failed"
+                    self.stats.connect_failures += 1
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    logger.debug("connection attempt failed: %r", exc)
+                await self._teardown(client, stop.is_set())
+                if stop.is_set():
+                    break
+                if reason in ("lost", "watchdog"):
+                    self.stats.disconnects += 1
+                    if self._lost_at is None:
+                        self._lost_at = time.monotonic()
+                    # release held packets now: the link gap is a time gap anyway
+                    self._deliver(self.assembler.flush())
+                    self.on_state(reason)
+                if not self.reconnect:
+                    break
+                since = time.monotonic() - max(self._last_rx, started)
+                if self.give_up_s is not None and since > self.give_up_s:
+                    raise DeviceError(f"no data from {self.device!r} for {since:.0f} s")
+                if reason == "connect-failed":
+                    await _sleep_or_stop(backoff, stop)
+                    backoff = min(backoff * 2, 1.0)
+        finally:
+            self._deliver(self.assembler.flush())
+            self._queue.put_nowait(None)
+            await consumer
+            self._tasks.discard(consumer)
+            self.on_state("stopped")
+        return self.stats
+
+    async def _watch(self, client: Any, disconnected: asyncio.Event,
+                     stop: asyncio.Event) -> str:
+        while True:
+            if stop.is_set():
+                return "stopped"
+            if disconnected.is_set() or not client.is_connected:
+                return "lost"
+            if time.monotonic() - self._last_rx > self.watchdog_s:
+                self.stats.watchdog_trips += 1
+                logger.info("no data for %.1f s: treating the link as lost", self.watchdog_s)
+                return "watchdog"
+            await _wait_any((disconnected, stop), 0.1)
+
+    async def _teardown(self, client: Any, stopping: bool) -> None:
+        if not client.is_connected:
+            with contextlib.suppress(Exception):
+                await client.disconnect()  # releases bleak's bus even when already down
+            return
+        with contextlib.suppress(Exception):
+            if stopping:
+                await asyncio.wait_for(
+                    client.write_gatt_char(H.CONTROL_UUID, H.cmd_stop(), response=True), 2.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.disconnect(), 5.0)
+
+
+async def _sleep_or_stop(seconds: float, stop: asyncio.Event) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_any(events: tuple[asyncio.Event, ...], timeout: float) -> None:
+    tasks = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def stream(device: str, on_chunk: Callable[[SampleChunk], None], *,
+                 stop: asyncio.Event | None = None, **kwargs: Any) -> StreamStats:
+    """Stream ``device`` into ``on_chunk`` until ``stop`` is set; see :class:`SensorStream`."""
+    return await SensorStream(device, on_chunk, **kwargs).run(stop)
