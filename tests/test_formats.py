@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sensorcoach.consts import STANDARD_GRAVITY_MPS2
 from sensorcoach.errors import RecordingError
@@ -300,3 +302,40 @@ def test_load_recording_errors(tmp_path):
     bad_zip.write_bytes(b"PK\x03\x04 this is not really a zip")
     with pytest.raises(RecordingError):
         load_recording(bad_zip)
+
+
+# ---------------------------------------------------------------------------------------
+# property: any bytes under a foreign header give a Recording or a RecordingError
+# ---------------------------------------------------------------------------------------
+_HEADERS = [
+    PHY_ACC.read_text().splitlines()[0],
+    PHY_ACC.read_text().splitlines()[0].replace(",", ";"),
+    MM_ACC.read_text().splitlines()[0],
+    MM_GYR.read_text().splitlines()[0],
+    "a,b,c",
+]
+_ALPHABET = "0123456789.,;-+eE: \t\r\n\"naifx\x00"
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.sampled_from(_HEADERS),
+    body=st.one_of(st.binary(max_size=300), st.text(alphabet=_ALPHABET, max_size=300)),
+    with_gyro=st.booleans(),
+)
+def test_foreign_garbage_gives_recording_or_recording_error(tmp_path, header, body, with_gyro):
+    folder = tmp_path / "export"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    if isinstance(body, str):
+        body = body.encode("utf-8", errors="surrogatepass")
+    (folder / "Accelerometer.csv").write_bytes(header.encode() + b"\n" + body)
+    if with_gyro:
+        shutil.copy(PHY_GYR if "Time" in header else MM_GYR, folder / "Gyroscope.csv")
+    try:
+        rec = load_recording(folder)
+    except RecordingError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert len(rec.samples) >= 2 and np.isfinite(rec.samples.acc_g).all()

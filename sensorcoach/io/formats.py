@@ -77,7 +77,7 @@ _MM_ACC = "MetaMotion accelerometer"
 _MM_GYR = "MetaMotion gyroscope"
 
 #: ``<name> <axis> (<unit>)`` as in phyphox column names, e.g. ``Acceleration x (m/s^2)``.
-_AXIS_RE = re.compile(r"^(?P<name>.*?)\s*(?P<axis>[xyz])\s*\((?P<unit>[^)]*)\)$")
+_AXIS_RE = re.compile(r"^(?P<name>.*?)(?:^|\s+)(?P<axis>[xyzXYZ])\s*\((?P<unit>[^)]*)\)$")
 _UNIT_RE = re.compile(r"\((?P<unit>[^)]*)\)\s*$")
 _MPS2_UNITS = {"m/s^2", "m/s²", "m/s2", "m s^-2", "m/s**2"}
 
@@ -290,7 +290,10 @@ def _parse_columns(src: _Source, columns: dict[str, int]) -> dict[str, np.ndarra
 def _repair_time(name: str, t: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """Sort by time and drop repeated or non-finite timestamps (foreign formats only)."""
     finite = np.isfinite(t)
-    if finite.all() and (t.size < 2 or bool((np.diff(t) > 0).all())):
+    n_valid = int(finite.sum())
+    if n_valid < 2:
+        raise _fail(name, f"expected at least 2 samples with a valid time, found {n_valid}")
+    if finite.all() and bool((np.diff(t) > 0).all()):
         return (t, *arrays)
     idx = np.flatnonzero(finite)
     order = idx[np.argsort(t[idx], kind="stable")]
