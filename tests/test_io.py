@@ -300,6 +300,10 @@ ERROR_CASES = {
         (HEADER3 + "\n1.00,0,0\n1.01,0,0,1\n").encode(),
         ["expected at least 4 fields per row", "found 3", "line 2"],
     ),
+    "comment_in_data": (
+        (HEADER3 + "\n1.00,0,0,1\n# gap: 3 s\n1.02,0,0,1\n").encode(),
+        ["comment lines only before the header row", "line 3"],
+    ),
     "bad_gzip": (b"\x1f\x8b\x08\x00garbage", ["expected valid gzip data"]),
 }
 

@@ -469,8 +469,10 @@ def _describe_bad_rows(
         line = raw_line.decode("utf-8", errors="replace").strip()
         if not line:
             continue
-        fields = [f.strip() for f in line.split(sep)]
         where = f"line {first_line_no + k}"
+        if line.startswith("#"):
+            return f"expected comment lines only before the header row, found one at {where}"
+        fields = [f.strip() for f in line.split(sep)]
         for col, idx in needed.items():
             if idx < len(fields) and fields[idx] and not _field_is_number(fields[idx]):
                 return (
