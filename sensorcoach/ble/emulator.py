@@ -20,6 +20,10 @@ Fault spec: comma-separated items; times are recording seconds since its first s
                    packet) before a packet, probability P
 ``silent@T``       from T on stay connected but send nothing (``silent:D@T``: for D s)
 =================  =========================================================================
+
+A recording whose time stamps jitter (a phone's clock) is put on the sensor's uniform grid:
+each step becomes the nearest whole number of sample intervals (at least one), so jitter
+goes and gaps stay gaps. A recording already on a grid keeps its exact times.
 """
 
 from __future__ import annotations
@@ -224,9 +228,15 @@ class EmulatedSensor:
     def _set_grid(self, rate_hz: int | None) -> None:
         s = self.source
         if rate_hz is None:
-            t = s.time_s
+            # the sensor's clock is uniform: each step of the recording becomes the nearest
+            # whole number of intervals (at least one), so jitter goes and gaps stay gaps;
+            # a recording already on a grid keeps its exact times
+            iv = self._native_interval_us
+            t_us = np.round(s.time_s * 1e6).astype(np.int64)
+            steps = np.maximum(1, np.round(np.diff(t_us) / iv).astype(np.int64))
+            t = (t_us[0] + iv * np.concatenate([[0], np.cumsum(steps)])) / 1e6
             acc, gyr = s.acc_g, s.gyr_dps
-            self.sampler.interval_us = self._native_interval_us
+            self.sampler.interval_us = iv
         else:
             step_us = self._fp.interval_us_for_rate(rate_hz)
             first_us = int(round(self._t_first * 1e6))

@@ -750,6 +750,11 @@ class SimulatedSensor:
                 self.events.append(ev)
                 self._cond.notify_all()
 
+    @property
+    def alive(self) -> bool:
+        """The emulator process is running."""
+        return self._proc is not None and self._proc.poll() is None
+
     def find(self, name: str) -> list[dict[str, Any]]:
         with self._cond:
             return [e for e in self.events if e.get("event") == name]

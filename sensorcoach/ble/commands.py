@@ -1,0 +1,257 @@
+"""CLI subcommands of the live BLE path: ``scan``, ``record``, ``live``.
+
+``register(subparsers)`` adds them to the ``sensorcoach`` parser. Nothing heavy (bleak,
+dbus-fast, numpy) is imported here at module level: only inside the command functions.
+
+``--simulate RECORDING`` runs the whole real path without hardware: a private
+``dbus-daemon``, the stand-in BlueZ with an emulated sensor playing the recording (in a
+separate process), and bleak's own BlueZ backend in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add ``scan``, ``record`` and ``live`` to the ``sensorcoach`` subcommands."""
+    p = subparsers.add_parser("scan", help="list nearby sensorcoach BLE sensors")
+    p.add_argument("--timeout", type=float, default=5.0, help="scan time, seconds (default 5)")
+    p.add_argument("--all", action="store_true", help="list every BLE device seen")
+    _add_sim_args(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = subparsers.add_parser("record", help="record a BLE sensor to a recording file")
+    p.add_argument("--device", metavar="NAME|ADDRESS",
+                   help="sensor name or address (default with --simulate: the emulator)")
+    p.add_argument("--out", required=True, metavar="FILE", help="recording file to write")
+    p.add_argument("--rate", type=int, metavar="HZ", help="sample rate to set, 25..400 Hz")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="stop after S seconds (default: Ctrl-C, or the end of --simulate)")
+    p.add_argument("--mount", choices=("hip", "bar"), help="written to the file's metadata")
+    _add_sim_args(p)
+    _add_link_args(p)
+    p.set_defaults(func=cmd_record)
+
+    p = subparsers.add_parser("live", help="live session: count reps as they happen")
+    p.add_argument("--device", metavar="NAME|ADDRESS",
+                   help="sensor name or address (default with --simulate: the emulator)")
+    p.add_argument("--out", metavar="FILE", help="also record every sample to FILE")
+    p.add_argument("--plan", metavar="PLAN", help="training plan to show (see 'plans')")
+    p.add_argument("--events", metavar="PATH",
+                   help="write the JSON-lines event stream to PATH ('-': stdout)")
+    p.add_argument("--rate", type=int, metavar="HZ", help="sample rate to set, 25..400 Hz")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--mount", choices=("hip", "bar"),
+                   help="where the sensor sits (default: inferred)")
+    p.add_argument("--sensor", choices=("stub", "polar", "witmotion"), default="stub",
+                   help="sensor protocol (only 'stub', the sensorcoach firmware, so far)")
+    p.add_argument("--no-display", action="store_true", help="no live display on stderr")
+    _add_sim_args(p)
+    _add_link_args(p)
+    p.set_defaults(func=cmd_live)
+
+
+def _add_sim_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("simulation (no hardware needed)")
+    g.add_argument("--simulate", metavar="RECORDING",
+                   help="emulate a sensor playing RECORDING behind a stand-in BlueZ")
+    g.add_argument("--speed", type=float, default=1.0,
+                   help="emulator playback speed, times real time (default 1)")
+    g.add_argument("--fault", default="", metavar="SPEC",
+                   help="inject faults, e.g. 'loss:0.05,drop:3@20,silent@40' "
+                        "(see sensorcoach.ble.emulator)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the fault generator")
+
+
+def _add_link_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--watchdog", type=float, default=2.0, metavar="S",
+                   help="seconds without data before the link counts as lost (default 2)")
+    p.add_argument("--give-up", type=float, default=None, metavar="S",
+                   help="stop after S seconds without data (default: keep reconnecting)")
+
+
+class _Simulation:
+    """Context manager: the emulated sensor behind a stand-in BlueZ, or nothing."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.sim: Any = None
+
+    def __enter__(self) -> Any:
+        if getattr(self.args, "simulate", None):
+            from .fakebluez import SimulatedSensor
+
+            speed = self.args.speed if self.args.speed and self.args.speed > 0 else 1.0
+            self.sim = SimulatedSensor(self.args.simulate, speed=speed, fault=self.args.fault,
+                                       seed=self.args.seed).start()
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .client import scan
+
+    with _Simulation(args):
+        found = asyncio.run(scan(args.timeout, all_devices=args.all))
+    if not found:
+        print("no sensors found", file=sys.stderr)
+        return 1
+    for d in found:
+        rssi = "" if d.rssi is None else f"{d.rssi:4d} dBm"
+        print(f"{d.address}  {rssi:>8}  {d.name or '-'}")
+    return 0
+
+
+def _device(args: argparse.Namespace, sim: Any) -> str:
+    from ..errors import DeviceError
+
+    if args.device:
+        return args.device
+    if sim is not None:
+        return sim.name
+    raise DeviceError("no sensor given: use --device NAME|ADDRESS (see 'sensorcoach scan')")
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    with _Simulation(args) as sim:
+        meta = {"sensor": "sensorcoach-stub 0.1"}
+        if args.mount:
+            meta["mount"] = args.mount
+        if args.rate:
+            meta["sample_rate_hz"] = str(args.rate)
+        return _run(args, sim, out=args.out, meta=meta, pipeline=None, events_out=None,
+                    display=None)
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from ..errors import DeviceError
+
+    if args.sensor != "stub":
+        raise DeviceError(f"--sensor {args.sensor}: not supported yet (only 'stub', the "
+                          "sensorcoach firmware protocol)")
+    plan = None
+    if args.plan:
+        from ..plans import resolve_plan
+
+        plan = resolve_plan(args.plan)
+    from ..pipeline import StreamPipeline
+    from .live_display import LiveDisplay
+
+    pipeline = StreamPipeline(mount=args.mount)
+    display = None
+    if not args.no_display:
+        display = LiveDisplay(plan=plan,
+                              phase_of=lambda: getattr(pipeline.detector, "phase", None))
+    meta = {"sensor": "sensorcoach-stub 0.1"}
+    if args.mount:
+        meta["mount"] = args.mount
+    if args.rate:
+        meta["sample_rate_hz"] = str(args.rate)
+    if plan is not None:
+        meta["plan"] = plan.name
+    with _Simulation(args) as sim:
+        return _run(args, sim, out=args.out, meta=meta, pipeline=pipeline,
+                    events_out=args.events, display=display)
+
+
+def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str, str],
+         pipeline: Any, events_out: str | None, display: Any) -> int:
+    import asyncio
+    import json
+    import signal
+
+    from .client import SensorStream
+    from .session import LiveSession
+
+    device = _device(args, sim)
+    if sim is not None:
+        meta.setdefault("sensor", "sensorcoach-emulator")
+        meta["sensor"] += f" (emulated: {args.simulate})"
+    ev_file = None
+    if events_out == "-":
+        ev_file = sys.stdout
+    elif events_out:
+        ev_file = open(events_out, "w", encoding="utf-8")
+
+    def on_events(events: list) -> None:
+        if ev_file is not None:
+            for ev in events:
+                ev_file.write(json.dumps(ev.to_dict()) + "\n")
+            ev_file.flush()
+        if display is not None:
+            display.on_events(events)
+
+    session = LiveSession(out, meta=meta,
+                          feed=pipeline.feed if pipeline is not None else None,
+                          finish=pipeline.finish if pipeline is not None else None,
+                          on_events=on_events)
+
+    def on_chunk(chunk: Any) -> None:
+        session.on_chunk(chunk)
+        if display is not None:
+            display.on_samples(len(chunk), float(chunk.time_s[-1]))
+
+    async def main() -> Any:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        stream = SensorStream(device, on_chunk, rate_hz=args.rate, watchdog_s=args.watchdog,
+                              give_up_s=args.give_up,
+                              on_state=display.on_state if display is not None else None)
+        helpers = []
+        if args.duration:
+            helpers.append(loop.create_task(_stop_after(stop, args.duration)))
+        if sim is not None:
+            helpers.append(loop.create_task(_stop_at_sim_end(stop, sim)))
+        session.start_flusher()
+        try:
+            return await stream.run(stop)
+        finally:
+            for h in helpers:
+                h.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    try:
+        stats = asyncio.run(main())
+    finally:
+        session.close()
+        if ev_file is not None and ev_file is not sys.stdout:
+            ev_file.close()
+    a = stats.assembler
+    print(f"sensorcoach: {session.samples} samples"
+          + (f" written to {out}" if out else "")
+          + f"; packets {a.packets}, lost {a.lost_packets}, bad {stats.bad_packets}, "
+            f"duplicates {a.duplicates + a.late}, reconnects {max(stats.connects - 1, 0)}, "
+            f"watchdog {stats.watchdog_trips}", file=sys.stderr)
+    if session.samples == 0:
+        print("sensorcoach: error: no samples received", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _stop_after(stop: Any, seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+    stop.set()
+
+
+async def _stop_at_sim_end(stop: Any, sim: Any) -> None:
+    import asyncio
+
+    while not sim.find("end") and sim.alive:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # the last notifications are on their way
+    stop.set()
