@@ -145,3 +145,38 @@ def test_render_with_headless_chromium(tmp_path):
     # not blank: the page has text, cards and figures in many colours
     assert img[..., :3].std() > 0.05
     assert len(np.unique((img[::8, ::8, :3] * 255).astype(int).reshape(-1, 3), axis=0)) > 50
+
+
+@pytest.fixture(scope="module")
+def sim_recording(tmp_path_factory):
+    """A small simulated session written as a contract CSV (plan line from the simulator)."""
+    sim = pytest.importorskip("sensorcoach.sim")
+    pytest.importorskip("sensorcoach.pipeline")
+    spec = sim.preset("bodyweight", sets=2, reps_per_set=6, rest_s=30.0, lead_in_s=8.0,
+                      lead_out_s=5.0, fault_rates={"no_top_pause": 0.2})
+    out = tmp_path_factory.mktemp("sim")
+    csv_path, _ = sim.write_sim(sim.simulate(spec, 3), str(out), "bw")
+    return csv_path
+
+
+def test_cli_report(sim_recording, tmp_path, capsys):
+    from sensorcoach.cli import main
+
+    html_out, csv_out = tmp_path / "r.html", tmp_path / "r.csv"
+    rc = main(["report", sim_recording, "--html", str(html_out), "--csv", str(csv_out),
+               "--athlete", "Zoë <3"])
+    assert rc == 0
+    text = html_out.read_text(encoding="utf-8")
+    p = _parse(text)
+    assert {"summary", "sets", "timeline", "tempo", "rom", "faults"} <= set(p.ids)
+    assert "Zoë &lt;3" in text
+    # the recording's plan line ("bodyweight hip thrust 2x6 tempo 2-0-1-1") was used
+    assert "bodyweight hip thrust 2x6" in " ".join(p.text)
+    assert csv_out.read_text().startswith("set,rep,count,partial,")
+    # an explicit plan overrides the metadata; a bad one is a one-line error, exit code 2
+    assert main(["report", sim_recording, "--plan", "banded", "--html", str(html_out)]) == 0
+    assert "banded hip thrust 3x15" in html_out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["report", sim_recording, "--plan", "nope", "--html", str(html_out)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown plan 'nope'" in err and err.count("\n") == 1

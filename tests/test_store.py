@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from test_compare import good_set, make_analysis
@@ -201,3 +202,51 @@ def test_compare_stored_matches(tmp_path):
     row = history(db)[0]
     assert row.load_kg == 90
     assert compare(a, plan, load_kg=90).met is row.met is True
+
+
+@pytest.fixture(scope="module")
+def sim_recording(tmp_path_factory):
+    sim = pytest.importorskip("sensorcoach.sim")
+    pytest.importorskip("sensorcoach.pipeline")
+    spec = sim.preset("bodyweight", sets=2, reps_per_set=6, rest_s=30.0, lead_in_s=8.0,
+                      lead_out_s=5.0)
+    out = tmp_path_factory.mktemp("sim")
+    csv_path, _ = sim.write_sim(sim.simulate(spec, 5), str(out), "bw")
+    return csv_path
+
+
+def test_cli_log_history_next_progress(sim_recording, tmp_path, capsys):
+    import json
+
+    from sensorcoach.cli import main
+
+    db = str(tmp_path / "h.sqlite3")
+    week2 = tmp_path / "week2.csv"
+    text = Path(sim_recording).read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    lines = [ln if not ln.startswith("# started_at:") else "# started_at: 2026-03-09T18:00:00Z\n"
+             for ln in lines]
+    week2.write_text("".join(lines), encoding="utf-8")
+
+    assert main(["log", sim_recording, "--db", db, "--athlete", "Ana"]) == 0
+    assert "logged" in capsys.readouterr().out
+    assert main(["log", sim_recording, str(week2), "--db", db, "--athlete", "Ana"]) == 0
+    out = capsys.readouterr().out
+    assert "already logged" in out and out.count("session") == 2
+    assert main(["history", "--db", db, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and {r["athlete"] for r in rows} == {"Ana"}
+    assert rows[1]["started_at"] == "2026-03-09T18:00:00+00:00"
+    assert rows[0]["plan_name"] == "bodyweight-2x6"  # from the recording's plan line
+    assert main(["history", "--db", db]) == 0
+    assert "bodyweight-2x6" in capsys.readouterr().out
+
+    assert main(["next", "--db", db, "--athlete", "Ana", "--json",
+                 "--save", str(tmp_path / "next.toml")]) == 0
+    prop = json.loads(capsys.readouterr().out)
+    assert prop["action"] in ("add_reps", "next_plan", "repeat")
+    assert load_plan(tmp_path / "next.toml").name == prop["plan"]["name"]
+    assert main(["progress", "--db", db, "--out", str(tmp_path / "p.png")]) == 0
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["plans"]) == 0
+    assert "barbell-5x5" in capsys.readouterr().out
