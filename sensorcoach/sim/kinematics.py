@@ -48,35 +48,31 @@ def bell_progress(tau: np.ndarray, a: float, b: float) -> np.ndarray:
     return special.betainc(a + 1.0, b + 1.0, np.clip(tau, 0.0, 1.0))
 
 
-def bounce_progress(n: int, fs: float, a: float, b: float, tau_cut: float,
-                    decel_mps2: float, dist_m: float) -> tuple[np.ndarray, float]:
+def bounce_progress(n: int, fs: float, a: float, b: float, decel_mps2: float,
+                    brake_s: float, dist_m: float) -> np.ndarray:
     """Progress 0 -> 1 over ``n`` samples for a lowering that ends in a bounce.
 
     The velocity follows ``tau**a * (1 - tau)**b`` (``b`` well below 1: still fast late),
-    truncated at ``tau_cut``, then drops to zero with a half-cosine over a short time chosen
-    so that the peak deceleration is about ``decel_mps2`` for a travel of ``dist_m``.
-    Returns the progress at the ``n`` sample times (``k / n``) and the braking duration.
+    truncated at the ``tau_cut`` that leaves the velocity a half-cosine brake of
+    ``brake_s`` with peak deceleration ``decel_mps2`` can stop within the travel
+    ``dist_m``. Returns the progress at the sample times ``k / n``.
     """
-    dur = n / fs
-    t_brake = 0.065
-    for _ in range(4):
-        n_b = int(np.clip(round(t_brake * fs), 2, n // 3))
-        n_m = n - n_b
+    n_b = int(np.clip(round(brake_s * fs), 2, max(2, n // 3)))
+    n_m = n - n_b
+    v_end = 2.0 / np.pi * decel_mps2 * n_b / fs
+    u = (np.arange(n_b) + 0.5) / n_b
+    best = None
+    for tau_cut in np.linspace(0.5, 0.985, 98):
         tau = (np.arange(n_m) + 0.5) / n_m * tau_cut
-        v_main = tau**a * (1.0 - tau) ** b
-        v_end = tau_cut**a * (1.0 - tau_cut) ** b
-        u = (np.arange(n_b) + 0.5) / n_b
-        v_brake = v_end * 0.5 * (1.0 + np.cos(np.pi * u))
-        v = np.concatenate([v_main, v_brake])
-        scale = dist_m / (v.sum() / fs)
-        v_end_mps = v_end * scale
-        # peak deceleration of a half-cosine: pi/2 * v_end / t_brake
-        t_new = float(np.clip(np.pi / 2 * v_end_mps / max(decel_mps2, 1e-6), 0.03, 0.12))
-        if abs(t_new - t_brake) < 0.5 / fs:
-            break
-        t_brake = t_new
-    prog = np.concatenate([[0.0], np.cumsum(v)[:-1]]) / v.sum()
-    return prog, min(n_b / fs, dur)
+        f = tau**a * (1.0 - tau) ** b
+        f_end = tau_cut**a * (1.0 - tau_cut) ** b
+        k = v_end / f_end
+        disp = k * f.sum() / fs + v_end * (n_b / fs) / 2
+        err = abs(disp - dist_m)
+        if best is None or err < best[0]:
+            best = (err, np.concatenate([k * f, v_end * 0.5 * (1.0 + np.cos(np.pi * u))]))
+    v = best[1]
+    return np.concatenate([[0.0], np.cumsum(v)[:-1]]) / v.sum()
 
 
 def smooth_noise(rng: np.random.Generator, n: int, fs: float, f_hi: float,

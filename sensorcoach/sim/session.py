@@ -162,6 +162,13 @@ class Choreographer:
         hb = a.hip_bottom_z + r.normal(0, 0.008)
         L = a.torso_l
         phi_b = float(np.arcsin(np.clip((sz - hb) / L, 0.2, 0.95)))
+        if self.spec.variant == "barbell":  # the plates cannot go through the floor
+            for _ in range(20):
+                bar_z = sz - L * np.sin(phi_b) + a.d_bar * np.cos(phi_b)
+                if bar_z >= PLATE_RADIUS_M + 0.005:
+                    break
+                hb += 0.005
+                phi_b = float(np.arcsin(np.clip((sz - hb) / L, 0.2, 0.95)))
         phi_t = a.phi_top + r.normal(0, 1.0) * DEG
         if self.spec.variant == "single_leg":
             phi_t = phi_b - r.uniform(0.72, 0.88) * (phi_b - phi_t)
@@ -298,21 +305,31 @@ class Choreographer:
             if n_t > 0:
                 tau = np.arange(n_t) / n_t
                 bump = np.sin(np.pi * tau) ** 2
-                ds = r.uniform(0.0, 0.01) if not partial else r.uniform(-0.01, 0.01)
-                dth = -r.uniform(0.5, 2.0) * DEG
+                soft = min(1.0, (n_t / self.fs / 0.8) ** 2)  # a short pause cannot squeeze
+                ds = soft * (r.uniform(0.0, 0.01) if not partial else r.uniform(-0.01, 0.01))
+                dth = -soft * r.uniform(0.5, 2.0) * DEG
                 tr.append(self.pose_s(s_hi + ds * bump, dth * bump), self.pose_s(s_hi)[0],
                           self.ENV_TOP)
             i_desc = tr.n
-            # eccentric
+            # eccentric (gravity limits how fast the hips can drop: <= 0.9 g downward)
             n_e = tr.samples(e_dur)
+            dist = max(abs(self.pose_s(s_hi)[0, 2] - self.pose_s(s_lo_next)[0, 2]), 0.02)
             if bounce:
-                dist = abs(self.pose_s(s_hi)[0, 2] - self.pose_s(s_lo_next)[0, 2])
-                p, _ = km.bounce_progress(n_e, self.fs, r.uniform(1.4, 2.5), r.uniform(0.3, 0.7),
-                                          r.uniform(0.82, 0.92), r.uniform(0.5, 1.5) * G,
-                                          max(dist, 0.02))
+                prof = (r.uniform(1.4, 2.5), r.uniform(0.3, 0.7), r.uniform(0.5, 1.5) * G,
+                        r.uniform(0.05, 0.08))
+            elif "fast_eccentric" in faults:
+                prof = (r.uniform(1.6, 2.8), r.uniform(1.0, 1.6))
             else:
-                p = km.bell_progress(np.arange(n_e) / n_e, r.uniform(1.4, 3.0),
-                                     r.uniform(1.4, 3.0))
+                prof = (r.uniform(1.4, 3.0), r.uniform(1.4, 3.0))
+            for _ in range(30):
+                if bounce:
+                    p = km.bounce_progress(n_e, self.fs, prof[0], prof[1], prof[2], prof[3], dist)
+                else:
+                    p = km.bell_progress(np.arange(n_e) / n_e, prof[0], prof[1])
+                down_acc = np.max(np.diff(p, 2)) * dist * self.fs**2
+                if down_acc <= 0.9 * G:
+                    break
+                n_e = int(n_e * 1.08) + 1
             s = s_hi + (s_lo_next - s_hi) * p
             tr.append(self.pose_s(s), self.pose_s(s_lo_next)[0], self.ENV_REP)
             i_end = tr.n
@@ -320,7 +337,8 @@ class Choreographer:
             n_b = int(round(b_dur * self.fs))
             if n_b > 0:
                 tau = np.arange(n_b) / n_b
-                hover = r.uniform(-0.006, 0.006) * np.sin(np.pi * tau) ** 2
+                soft = min(1.0, (n_b / self.fs / 0.8) ** 2)
+                hover = soft * r.uniform(-0.006, 0.006) * np.sin(np.pi * tau) ** 2
                 tr.append(self.pose_s(s_lo_next + hover), self.pose_s(s_lo_next)[0],
                           self.ENV_BOTTOM)
             next_start = tr.n if i < n - 1 else None
@@ -366,7 +384,7 @@ class Choreographer:
             turn_len = r.uniform(1.0, 2.0)
             turn = km.bell_progress(np.clip((t - t_turn + turn_len / 2) / turn_len, 0, 1), 2, 2)
             turn_dir = 1 if r.random() < 0.5 else -1
-            wander = km.smooth_noise(r, n, self.fs, 0.15)[:, 0] * 6 * DEG * gate
+            wander = km.smooth_noise(r, n, self.fs, 0.15)[:, 0] * 3 * DEG * gate
             psi = st0[km.PSI] + turn_dir * np.pi * turn + wander
             slow = 1 - 0.5 * np.exp(-0.5 * ((t - t_turn) / (turn_len / 2)) ** 2)
             f_step = a.step_hz * (1 + 0.03 * km.smooth_noise(r, n, self.fs, 0.3)[:, 0])
@@ -375,6 +393,10 @@ class Choreographer:
             speed = v0 * gate * slow * (1 + 0.08 * np.cos(ph + d1))
             x = st0[0] + np.cumsum(speed * np.cos(psi)) / self.fs
             y = st0[1] + np.cumsum(speed * np.sin(psi)) / self.fs
+            # out and back: close the loop (the walker aims for where they started)
+            close = km.bell_progress(t / T, 2, 2)
+            x += (st0[0] - x[-1]) * close
+            y += (st0[1] - y[-1]) * close
             g = gate * slow
             lat = a.walk_bob_m * 0.8 * np.sin(ph / 2) * g
             arr = np.repeat(st0[None, :], n, axis=0)
@@ -386,7 +408,6 @@ class Choreographer:
             arr[:, 10] = st0[10] + 3 * DEG * np.sin(ph / 2 + d2) * g  # obliquity
             arr[:, 9] = st0[9] + 2 * DEG * np.cos(ph + d3) * g  # tilt
             end = arr[-1].copy()
-            end[0] += speed[-1] * np.cos(psi[-1]) / self.fs
             tr.append(arr, end, self.ENV_WALK)
             # heel strikes at the low point of each step
             i0 = tr.n - n
@@ -483,7 +504,7 @@ class Choreographer:
                 if not self.hip:
                     mid[km.THETA] += r.normal(0, 5) * DEG
                     mid[1] += r.normal(0, 0.01)
-                end = self.pose_s(float(np.clip(r.normal(0, 0.008), -0.02, 0.02)))[0]
+                end = self.pose_s(0.0)[0]
                 tr.path(r.uniform(0.5, 1.5), [(r.uniform(0.35, 0.65), mid), (1.0, end)],
                         self.ENV_MOVE)
             tr.hold(r.uniform(0.3, 2.0), self.ENV_BENCH)
@@ -594,19 +615,25 @@ class Choreographer:
         with self.activity(kind):
             st0 = tr.state.copy()
             x0 = st0[0]
-            m = int(r.integers(1, 4))
-            fr = np.sort(r.uniform(0.15, 0.95, m - 1)) if m > 1 else np.array([])
-            keys = []
-            cuts = np.concatenate([fr, [1.0]])
-            shares = np.sort(np.concatenate([r.uniform(0.2, 0.9, m - 1), [1.0]]))
-            for f, sh in zip(cuts, shares, strict=True):
-                k = st0.copy()
-                k[0] = x0 + sh * (x_to - x0)
-                k[km.THETA] = st0[km.THETA] + (k[0] - x0) / PLATE_RADIUS_M
-                k[1] = st0[1] + r.normal(0, 0.01) * (f < 1)
-                keys.append((float(f), k))
+            m = int(r.integers(1, 4))  # one to three pushes
             dist = abs(x_to - x0)
-            tr.path(max(1.2, dist / r.uniform(0.3, 0.6)), keys, (0.0005, 0.2 * DEG, 0.0, 0.0))
+            n = tr.samples(max(1.5, dist / r.uniform(0.25, 0.45)))
+            tau = np.arange(n) / n
+            w = r.uniform(0.5, 1.0, m)
+            w /= w.sum()
+            edges = np.concatenate([[0.0], np.cumsum(r.uniform(0.7, 1.3, m))])
+            edges /= edges[-1]
+            prog = np.zeros(n)
+            for j in range(m):
+                u = np.clip((tau - edges[j]) / (edges[j + 1] - edges[j]), 0, 1)
+                prog += w[j] * km.bell_progress(u, r.uniform(1.5, 2.5), r.uniform(1.5, 2.5))
+            arr = np.repeat(st0[None, :], n, axis=0)
+            arr[:, 0] = x0 + prog * (x_to - x0)
+            arr[:, km.THETA] = st0[km.THETA] + (arr[:, 0] - x0) / PLATE_RADIUS_M
+            end = st0.copy()
+            end[0] = x_to
+            end[km.THETA] = st0[km.THETA] + (x_to - x0) / PLATE_RADIUS_M
+            tr.append(arr, end, (0.0005, 0.2 * DEG, 0.0, 0.0))
 
     def bar_onto_hips(self) -> None:
         """Bar mount: from the floor (rolled, or a dumbbell placed) into the hip crease."""

@@ -1,0 +1,229 @@
+"""Tests of the session simulator: determinism, file format, truth consistency, physics."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorcoach.sim import SessionSpec, preset, random_spec, simulate, write_sim
+
+SMALL = dict(sets=2, reps_per_set=4, rest_s=12.0, lead_in_s=14.0, lead_out_s=6.0)
+
+
+def _small(variant: str, mount: str, **kw) -> SessionSpec:
+    return preset(variant, mount, **{**SMALL, **kw})
+
+
+@pytest.fixture(scope="module")
+def hip():
+    return simulate(_small("bodyweight", "hip", sample_rate_hz=50.0), seed=11)
+
+
+@pytest.fixture(scope="module")
+def bar():
+    return simulate(_small("barbell", "bar", sample_rate_hz=104.0), seed=12)
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    spec = _small("bodyweight", "hip", sets=2, reps_per_set=8, sample_rate_hz=25.0,
+                  gyro=False, activities=False,
+                  fault_rates={"no_top_pause": 0.4, "fast_eccentric": 0.4, "bounce": 0.4,
+                               "partial": 0.3})
+    return simulate(spec, seed=3)
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    meta, i = {}, 0
+    while lines[i].startswith("#"):
+        k, v = lines[i][1:].split(":", 1)
+        meta[k.strip()] = v.strip()
+        i += 1
+    header = lines[i].split(",")
+    rows = lines[i + 1:]
+    data = np.array([[float(x) for x in r.split(",")] for r in rows])
+    return lines, meta, header, rows, data
+
+
+def test_same_seed_same_file(tmp_path):
+    spec = _small("bodyweight", "hip", sets=1, sample_rate_hz=52.0, packet_loss=0.02)
+    a = write_sim(simulate(spec, 5), tmp_path / "a", "x")
+    b = write_sim(simulate(spec, 5), tmp_path / "b", "x")
+    c = write_sim(simulate(spec, 6), tmp_path / "c", "x")
+    def rd(p):
+        return Path(p).read_bytes()
+
+    assert rd(a[0]) == rd(b[0])
+    assert rd(a[1]) == rd(b[1])
+    assert rd(a[0]) != rd(c[0])
+
+
+@pytest.mark.parametrize("which", ["hip", "bar"])
+def test_file_follows_contract(which, hip, bar, tmp_path):
+    res = hip if which == "hip" else bar
+    csv_path, truth_path = write_sim(res, str(tmp_path), "rec")
+    lines, meta, header, rows, data = _read(csv_path)
+    assert lines[0] == "# sensorcoach-recording: 1"
+    assert meta["mount"] == which
+    assert meta["sensor"] == "sensorcoach-sim 1"
+    assert meta["exercise"] == "hip_thrust"
+    assert float(meta["sample_rate_hz"]) == res.truth["sample_rate_hz"]
+    assert header == ["time_s", "ax_g", "ay_g", "az_g", "gx_dps", "gy_dps", "gz_dps"]
+    assert re.fullmatch(r"-?\d+\.\d{5}(,-?\d+\.\d{5}){3}(,-?\d+\.\d{4}){3}", rows[0])
+    assert np.all(np.diff(data[:, 0]) > 0)
+    truth = json.loads(Path(truth_path).read_text())
+    assert truth["schema"] == "sensorcoach.truth/1"
+    assert truth["recording"]["samples"] == len(rows)
+
+
+def test_acc_only_header(faulty, tmp_path):
+    csv_path, _ = write_sim(faulty, str(tmp_path), "rec")
+    _, _, header, rows, _ = _read(csv_path)
+    assert header == ["time_s", "ax_g", "ay_g", "az_g"]
+    assert faulty.recording.samples.gyr_dps is None
+
+
+@pytest.mark.parametrize("which", ["hip", "bar", "faulty"])
+def test_truth_is_consistent(which, hip, bar, faulty):
+    res = {"hip": hip, "bar": bar, "faulty": faulty}[which]
+    truth, spec = res.truth, res.truth["spec"]
+    t = res.recording.samples.time_s
+    assert len(truth["sets"]) == spec["sets"]
+    prev_end = t[0]
+    E, B, C, T = spec["tempo_s"]
+    for st in truth["sets"]:
+        reps = st["reps"]
+        assert len(reps) == spec["reps_per_set"]
+        assert st["full_reps"] + st["partial_reps"] == len(reps)
+        assert st["full_reps"] == sum(not r["partial"] for r in reps)
+        assert st["start_s"] > prev_end
+        for i, r in enumerate(reps):
+            assert r["start_s"] < r["top_s"] <= r["descent_s"] < r["end_s"]
+            assert r["concentric_s"] == pytest.approx(r["top_s"] - r["start_s"], abs=2e-3)
+            if i + 1 < len(reps):
+                nxt = reps[i + 1]["start_s"]
+                assert r["end_s"] <= nxt
+                assert r["bottom_pause_s"] == pytest.approx(nxt - r["end_s"], abs=2e-3)
+            else:
+                assert r["bottom_pause_s"] == 0.0
+            faults = r["faults"]
+            if "partial" not in faults:
+                assert 0.5 * C < r["concentric_s"] < 2.2 * C
+                assert 0.15 < r["rom_m"] < 0.5
+            if "no_top_pause" in faults:
+                assert r["top_pause_s"] <= 0.151
+            else:
+                assert 0.4 * T < r["top_pause_s"] < 2.5 * T
+            if "fast_eccentric" in faults:
+                assert r["eccentric_s"] < 0.9
+            else:
+                assert 0.6 * E < r["eccentric_s"] < 2.5 * E
+            if "bounce" in faults:
+                assert r["bottom_pause_s"] == 0.0
+            assert r["mean_velocity_mps"] == pytest.approx(r["rom_m"] / r["concentric_s"],
+                                                           abs=1e-3)
+            assert r["peak_velocity_mps"] > r["mean_velocity_mps"]
+        prev_end = st["end_s"]
+    assert t[0] < truth["sets"][0]["start_s"] and truth["sets"][-1]["end_s"] < t[-1]
+    # nothing else happens while a set is going on
+    for d in truth["distractors"]:
+        for st in truth["sets"]:
+            assert d["end_s"] <= st["start_s"] + 1e-3 or d["start_s"] >= st["end_s"] - 1e-3
+
+
+def test_faults_show_up(faulty):
+    reps = [r for st in faulty.truth["sets"] for r in st["reps"]]
+    kinds = {f for r in reps for f in r["faults"]}
+    assert kinds == {"no_top_pause", "fast_eccentric", "bounce", "partial"}
+    for st in faulty.truth["sets"]:
+        full = [r["rom_m"] for r in st["reps"] if not r["partial"]]
+        for r in st["reps"]:
+            if r["partial"]:
+                assert r["rom_m"] < 0.8 * np.median(full)
+
+
+def test_hip_rotates_bar_does_not(hip, bar):
+    hip_rot = [r["rotation_deg"] for st in hip.truth["sets"] for r in st["reps"]]
+    bar_rot = [r["rotation_deg"] for st in bar.truth["sets"] for r in st["reps"]]
+    assert 15 < np.median(hip_rot) < 70
+    assert np.median(bar_rot) < 12
+
+
+@pytest.mark.parametrize("which", ["hip", "bar"])
+def test_still_sensor_reads_one_g(which, hip, bar):
+    res = hip if which == "hip" else bar
+    acc = res.motion.acc_mps2
+    # noiseless world acceleration small over a 0.5 s window -> still
+    k = int(0.5 * res.motion.fs)
+    mag = np.convolve(np.linalg.norm(acc, axis=1), np.ones(k) / k, mode="same")
+    still_fine = mag < 0.05
+    s = res.recording.samples
+    idx = np.searchsorted(res.fine_time_s, s.time_s).clip(0, len(still_fine) - 1)
+    still = still_fine[idx]
+    assert still.sum() > 100
+    norm = np.linalg.norm(s.acc_g[still], axis=1)
+    spec = res.truth["spec"]
+    tol = spec["acc_bias_g"] * np.sqrt(3) + spec["acc_scale"] + 0.01
+    assert abs(norm.mean() - 1.0) < tol
+
+
+@pytest.mark.parametrize("which", ["hip", "bar"])
+def test_double_integration_gives_rom(which, hip, bar):
+    res = hip if which == "hip" else bar
+    fs = res.motion.fs
+    az = res.motion.acc_mps2[:, 2]
+    for st in res.truth["sets"]:
+        for r in st["reps"]:
+            i0, i1 = np.searchsorted(res.fine_time_s, [r["start_s"], r["top_s"]])
+            i0 -= abs(res.fine_time_s[i0 - 1] - r["start_s"]) < abs(
+                res.fine_time_s[i0] - r["start_s"])
+            i1 -= abs(res.fine_time_s[i1 - 1] - r["top_s"]) < abs(
+                res.fine_time_s[i1] - r["top_s"])
+            a = az[i0:i1 + 1]
+            v = res.motion.vel_mps[i0, 2] + np.concatenate(
+                [[0.0], np.cumsum((a[1:] + a[:-1]) / 2) / fs])
+            z = np.sum((v[1:] + v[:-1]) / 2) / fs
+            assert z == pytest.approx(r["rom_m"], abs=2e-3)
+
+
+def test_packet_loss_leaves_gaps():
+    spec = _small("bodyweight", "hip", sets=1, sample_rate_hz=100.0, packet_loss=0.03,
+                  burst_per_min=6.0, activities=False)
+    res = simulate(spec, 21)
+    t = res.recording.samples.time_s
+    dt = np.diff(t)
+    rec = res.truth["recording"]
+    assert rec["samples_lost"] > 0.02 * (len(t) + rec["samples_lost"])
+    assert len(rec["gaps"]) > 5
+    assert dt.max() > 0.1
+    assert np.median(dt) == pytest.approx(0.01, rel=5e-3)
+    # no samples are invented: the span matches the nominal grid
+    span = (t[-1] - t[0]) * 100.0
+    assert span == pytest.approx(len(t) + rec["samples_lost"] - 1, abs=1.5)
+
+
+@pytest.mark.parametrize("rate", [25.0, 400.0])
+def test_rates(rate):
+    spec = _small("banded", "hip", sets=1, reps_per_set=3, sample_rate_hz=rate,
+                  activities=False, lead_in_s=6.0, lead_out_s=3.0)
+    res = simulate(spec, 2)
+    t = res.recording.samples.time_s
+    assert np.median(np.diff(t)) == pytest.approx(1 / rate, rel=0.02)
+    assert np.all(np.diff(t) > 0)
+
+
+def test_random_specs_are_valid():
+    rng = np.random.default_rng(0)
+    specs = [random_spec(rng) for _ in range(50)]
+    assert {s.mount for s in specs} == {"hip", "bar"}
+    assert len({s.variant for s in specs}) == 5
+    for s in specs:
+        SessionSpec.from_dict(s.to_dict())
+        if s.mount == "bar":
+            assert s.variant in ("barbell", "dumbbell")
