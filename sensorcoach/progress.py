@@ -124,6 +124,8 @@ def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | 
     vel = series("velocity_mps")
     if np.isfinite(vel).any():
         ax.plot(x, vel, marker="o", color="#1e88e5")
+        lo, hi = float(np.nanmin(vel)), float(np.nanmax(vel))
+        ax.set_ylim(max(0.0, lo - 0.1), hi + 0.1)
         ax.set_ylabel("first-rep velocity (m/s)")
     else:
         ax.text(0.5, 0.5, "no bar velocities logged", ha="center", va="center",
