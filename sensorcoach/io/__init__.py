@@ -5,7 +5,7 @@ Use :func:`load_recording` to read any supported file (what the CLI calls),
 (CONTRACT.md section 1), and :class:`RecordingWriter` to stream a live session to disk.
 """
 
-from .formats import load_recording, read_metamotion, read_phyphox
+from .formats import KNOWN_FORMATS, load_recording, read_metamotion, read_phyphox
 from .recording import (
     RecordingWriter,
     read_recording,
@@ -15,6 +15,7 @@ from .recording import (
 )
 
 __all__ = [
+    "KNOWN_FORMATS",
     "RecordingWriter",
     "load_recording",
     "read_metamotion",
