@@ -519,8 +519,8 @@ def plan_from_text(text: str) -> Plan:
     sets, reps = int(m_sr.group(1)), int(m_sr.group(2))
     if variant == "single_leg" and not re.search(r"(per|each|a)\s+side|/\s*side", low):
         sets = max(1, (sets + 1) // 2)
-    if sets < 1 or reps < 1:
-        raise PlanError(f"plan {text!r}: expected sets and reps >= 1, found {sets}x{reps}")
+    if not (1 <= sets <= 50 and 1 <= reps <= 200):
+        raise PlanError(f"plan {text!r}: expected 1-50 sets of 1-200 reps, found {sets}x{reps}")
     tempo = base.tempo
     m_t = re.search(r"(?<![\d.])([\d.]+|x)-([\d.]+|x)-([\d.]+|x)-([\d.]+|x)(?![\d.])", low)
     if m_t:

@@ -131,3 +131,78 @@ def test_errors(tmp_path, text, expected):
 def test_unknown_plan_name():
     with pytest.raises(PlanError, match="unknown plan 'barbell-10x10'.*barbell-5x5"):
         load_plan("barbell-10x10")
+
+
+# --- any input: a plan or a clean PlanError ---------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = ["name", "exercise", "variant", "sets", "reps", "tempo", "load_kg", "rest_s",
+         "description", "bogus"]
+_VALUES = st.one_of(
+    st.integers(-5, 300), st.floats(-10, 500, allow_nan=False), st.booleans(),
+    st.sampled_from(["barbell", "hip_thrust", "2-0-1-1", "X-0-1-1", "2-0-1", "a-b-c-d", "",
+                     "single_leg", "-1-0-1-1"]),
+    st.text(max_size=12), st.lists(st.integers(0, 3), max_size=3),
+)
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(map(_toml_value, v)) + "]"
+    return repr(v)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _VALUES),
+       st.dictionaries(st.sampled_from(["kind", "increment_kg", "target_reps", "next_plan",
+                                        "max_load_kg", "rep_increment", "x"]),
+                       st.one_of(_VALUES, st.sampled_from(["load", "reps", "none"]))))
+def test_any_document_gives_plan_or_plan_error(top, prog):
+    text = "\n".join(f"{k} = {_toml_value(v)}" for k, v in top.items())
+    if prog:
+        text += "\n[progression]\n" + "\n".join(f"{k} = {_toml_value(v)}"
+                                                for k, v in prog.items())
+    try:
+        plan = parse_plan(text)
+    except PlanError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert plan.sets >= 1 and plan.reps >= 1 and plan.load_kg >= 0
+        assert parse_plan(plan.to_toml()) == dataclasses.replace(plan, source="<string>")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_gives_plan_or_plan_error(text):
+    from sensorcoach.plans import plan_from_text
+
+    for fn in (parse_plan, plan_from_text):
+        try:
+            fn(text)
+        except PlanError:
+            pass
+
+
+def test_plan_from_text():
+    from sensorcoach.plans import plan_from_text, resolve_plan
+
+    p = resolve_plan("barbell hip thrust 5x5, tempo 2-0-1-1, 100 kg, 2 min rest")
+    assert (p.name, p.sets, p.reps, p.load_kg, p.rest_s) == ("barbell-5x5", 5, 5, 100, 120)
+    assert p.progression == load_plan("barbell-5x5").progression
+    # the simulator's plan line; single-leg sets count sides unless "per side" is written
+    p = resolve_plan("single_leg hip thrust 6x10 tempo 2-0-1-1")
+    assert (p.name, p.sets, p.reps, p.per_side) == ("single-leg-3x10", 3, 10, True)
+    assert plan_from_text("single-leg 3x12 per side").sets == 3
+    p = plan_from_text("dumbbell hip thrust 3x12 tempo 3-1-X-2 @22.5kg rest 90 s")
+    assert (str(p.tempo), p.load_kg, p.rest_s) == ("3-1-X-2", 22.5, 90)
+    assert plan_from_text("bodyweight 3x25").progression.target_reps == 25
+    with pytest.raises(PlanError, match="expected 1-50 sets"):
+        plan_from_text("barbell 99x5")
+    with pytest.raises(PlanError, match="nor a prescription"):
+        resolve_plan("deadlift 5x5")
