@@ -798,9 +798,9 @@ class RecordingWriter:
 
     Examples
     --------
-    >>> with RecordingWriter("session.csv", {"mount": "hip"}, has_gyro=True) as writer:
-    ...     for chunk in source:          # doctest: +SKIP
-    ...         writer.write(chunk)
+    >>> with RecordingWriter("session.csv", {"mount": "hip"}, True) as w:  # doctest: +SKIP
+    ...     for chunk in source:
+    ...         w.write(chunk)
     """
 
     def __init__(self, path: str | os.PathLike[str], meta: Mapping[str, str], has_gyro: bool):
