@@ -250,3 +250,16 @@ def test_cli_log_history_next_progress(sim_recording, tmp_path, capsys):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["plans"]) == 0
     assert "barbell-5x5" in capsys.readouterr().out
+
+
+def test_next_session_needs_athlete_when_several(tmp_path):
+    from sensorcoach.store import StoreError
+
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("banded")
+    _log(db, tmp_path, "a.csv", plan, make_analysis([good_set(15)] * 3), day=2, athlete="Ana")
+    assert next_session(db, None, plan).action == "add_reps"
+    _log(db, tmp_path, "b.csv", plan, make_analysis([good_set(15)] * 3), day=3, athlete="Ben")
+    with pytest.raises(StoreError, match=r"several athletes \(Ana, Ben\)"):
+        next_session(db, None, plan)
+    assert next_session(db, "Ben", plan).plan.reps == 16

@@ -306,7 +306,8 @@ def render_html(analysis: Analysis, comparison: PlanComparison | None = None,
                  + "</section>")
     vel = figures.velocity_png(analysis)
     if vel is not None:
-        parts.append('<section id="velocity"><h2>Bar velocity</h2><p class="muted">Mean '
+        what = "Bar" if analysis.recording.mount == "bar" else "Concentric"
+        parts.append(f'<section id="velocity"><h2>{what} velocity</h2><p class="muted">Mean '
                      "concentric velocity per rep; the loss across a set (first to last "
                      "rep) shows fatigue: above about 20–30 % the reps are grinding.</p>"
                      + _img(vel, "velocity per rep") + "</section>")
