@@ -80,14 +80,7 @@ async def find_device(device: str, timeout_s: float = 10.0) -> Any:
             dev = await BleakScanner.find_device_by_address(want.replace("-", ":"),
                                                             timeout=timeout_s)
         else:
-            low = want.lower()
-            dev = await BleakScanner.find_device_by_filter(
-                lambda d, adv: (d.name or adv.local_name or "").lower() == low,
-                timeout=timeout_s)
-            if dev is None:
-                dev = await BleakScanner.find_device_by_filter(
-                    lambda d, adv: (d.name or adv.local_name or "").lower().startswith(low),
-                    timeout=min(timeout_s, 2.0))
+            dev = await _find_by_name(want, timeout_s)
     except DeviceError:
         raise
     except Exception as exc:
@@ -95,6 +88,40 @@ async def find_device(device: str, timeout_s: float = 10.0) -> Any:
     if dev is None:
         raise DeviceError(f"no BLE device named or addressed {device!r} found in {timeout_s:g} s")
     return dev
+
+
+async def _find_by_name(name: str, timeout_s: float, prefix_wait_s: float = 1.0) -> Any:
+    """Scan for a device named ``name`` (case-insensitive); a name that merely starts with
+    it is accepted after ``prefix_wait_s`` if no exact match showed up."""
+    from bleak import BleakScanner
+
+    low = name.lower()
+    exact: list[Any] = []
+    prefix: list[Any] = []
+    found = asyncio.Event()
+
+    def on_adv(dev: Any, adv: Any) -> None:
+        seen = (dev.name or adv.local_name or "").lower()
+        if seen == low:
+            exact.append(dev)
+            found.set()
+        elif seen.startswith(low):
+            prefix.append(dev)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    first_prefix_at: float | None = None
+    async with BleakScanner(detection_callback=on_adv):
+        while not exact and loop.time() < deadline:
+            if prefix and first_prefix_at is None:
+                first_prefix_at = loop.time()
+            if first_prefix_at is not None and loop.time() - first_prefix_at >= prefix_wait_s:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(found.wait(), 0.05)
+    if exact:
+        return exact[0]
+    return prefix[0] if prefix else None
 
 
 @dataclass
