@@ -205,8 +205,8 @@ def test_empty_analysis():
 #: full ones, so they make a set short) and reps without a top pause. The simulator draws
 #: the faults from the seed, so the fixture takes the first seed whose *truth* is exactly
 #: the scenario: one short set and two reps without a pause.
-SIM_SPEC = dict(load_kg=100.0, tempo_s=(2, 0, 1, 1), tempo_jitter=0.05, rest_s=60.0,
-                lead_in_s=15.0, lead_out_s=10.0, walk_between_sets=0.0,
+SIM_SPEC = dict(load_kg=100.0, tempo_s=(2, 0, 1, 1), tempo_jitter=0.05, rest_s=30.0,
+                lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
                 fault_rates={"no_top_pause": 0.08, "partial": 0.05})
 
 
@@ -222,7 +222,8 @@ def sim_5x5():
     sim = pytest.importorskip("sensorcoach.sim")
     pipeline = pytest.importorskip("sensorcoach.pipeline")
     spec = sim.preset("barbell", **SIM_SPEC)
-    for seed in (8, *range(40)):  # 8 gave the scenario when this test was written
+    # seeds that gave the scenario when this was written first (the simulator evolves)
+    for seed in (0, 5, 6, 9, 14, *range(40)):
         res = sim.simulate(spec, seed)
         if _scenario(res.truth):
             return res, pipeline.analyze_recording(res.recording)
