@@ -1,0 +1,106 @@
+"""The ``scan``, ``record`` and ``live`` subcommands, run as a user would (subprocess),
+with ``--simulate``: private bus, stand-in BlueZ, emulated sensor, bleak, pipeline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest_ble import match_source, needs_dbus, rec100  # noqa: F401 - fixtures
+
+from sensorcoach.io.recording import read_recording
+
+pytestmark = needs_dbus
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sensorcoach.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def session_rec(tmp_path_factory) -> Path:
+    """A simulated hip-thrust session with reps (the project's simulator)."""
+    out = tmp_path_factory.mktemp("blecli")
+    res = subprocess.run([sys.executable, "-m", "sensorcoach.sim", "--seed", "11", "--mount",
+                          "hip", "--sets", "2", "--reps", "4", "--rest", "20", "--out",
+                          str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return Path(res.stdout.strip().splitlines()[-1])
+
+
+def test_help_is_fast():
+    t = time.monotonic()
+    res = _cli("--help")
+    assert res.returncode == 0 and "live" in res.stdout and "scan" in res.stdout
+    assert time.monotonic() - t < 2.0  # includes interpreter start; the module imports are lazy
+    res = _cli("live", "--help")
+    assert "--simulate" in res.stdout and "--fault" in res.stdout
+
+
+def test_scan_simulated(rec100):
+    res = _cli("scan", "--simulate", str(rec100), "--timeout", "1")
+    assert res.returncode == 0, res.stderr
+    assert "AA:BB:CC:DD:EE:FF" in res.stdout and "sensorcoach-emu" in res.stdout
+
+
+def test_record_simulated_with_drop(rec100, tmp_path):
+    out = tmp_path / "rec.csv"
+    res = _cli("record", "--simulate", str(rec100), "--speed", "15", "--fault", "drop:2@10",
+               "--out", str(out), "--mount", "hip")
+    assert res.returncode == 0, res.stderr
+    assert "reconnects 1" in res.stderr
+    rec = read_recording(out)
+    assert rec.meta["mount"] == "hip" and "emulated" in rec.meta["sensor"]
+    src = read_recording(rec100).samples
+    idx = match_source(src, rec.samples)
+    assert 0.85 * len(src) <= len(idx) < len(src)
+    np.testing.assert_allclose(rec.samples.acc_g, src.acc_g[idx], atol=8 / 65536 + 1e-5)
+
+
+def test_record_duration_stops(rec100, tmp_path):
+    out = tmp_path / "short.csv"
+    res = _cli("record", "--simulate", str(rec100), "--duration", "1.5", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    n = len(read_recording(out).samples)
+    assert 50 <= n <= 200  # about 1.5 s of 100 Hz, minus the connection time
+
+
+def test_live_simulated_events_match_replay_of_the_recorded_file(session_rec, tmp_path):
+    out, events = tmp_path / "live.csv", tmp_path / "events.jsonl"
+    res = _cli("live", "--simulate", str(session_rec), "--speed", "20", "--out", str(out),
+               "--events", str(events), "--plan", "bodyweight-3x12", "--no-display")
+    assert res.returncode == 0, res.stderr
+    live = [json.loads(ln) for ln in events.read_text().splitlines()]
+    assert any(e["event"] == "rep" for e in live)
+    assert len(read_recording(out).samples) == len(read_recording(session_rec).samples)
+    rep = _cli("replay", str(out))
+    assert rep.returncode == 0, rep.stderr
+    replayed = [json.loads(ln) for ln in rep.stdout.splitlines()]
+
+    def reps(evs):
+        return [(e["set"], e["rep"], e["top_s"]) for e in evs if e["event"] == "rep"]
+
+    assert reps(live) == reps(replayed)
+
+
+def test_live_events_to_stdout_and_display_lines(session_rec):
+    res = _cli("live", "--simulate", str(session_rec), "--speed", "20", "--events", "-")
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(ln) for ln in res.stdout.splitlines()]
+    assert lines and all("event" in e for e in lines)
+    assert "link: connected" in res.stderr and " rep 1" in res.stderr
+
+
+def test_unsupported_sensor_and_bad_fault_are_user_errors(rec100):
+    res = _cli("live", "--simulate", str(rec100), "--sensor", "polar")
+    assert res.returncode == 2 and "not supported" in res.stderr
+    res = _cli("live", "--simulate", str(rec100), "--fault", "meteor:0.1")
+    assert res.returncode == 2 and "unknown fault" in res.stderr
+    assert "Traceback" not in res.stderr
