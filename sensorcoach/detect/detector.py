@@ -111,6 +111,9 @@ class RepDetector:
         25-55 degrees; getting up from the floor is 70-100).
     bar_min_m, bar_max_m : float
         Vertical travel of a concentric on a bar mount.
+    min_rise_m, hip_min_rise_m_per_deg : float
+        A hip-mount concentric must raise the hips at least this much, and at least this
+        much per degree of pelvis rotation (the arc around the bench gives ~0.009 m/deg).
     bar_max_rotation_deg : float
         A bar that rotates more than this during a "concentric" is being rolled, not lifted.
     no_top_pause_s, fast_eccentric_s : float
@@ -127,6 +130,7 @@ class RepDetector:
                  partial_fraction: float = 0.75, hip_min_deg: float = 12.0,
                  hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.75,
                  bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
+                 hip_min_rise_m_per_deg: float = 0.004,
                  max_concentric_s: float = 6.0, min_concentric_s: float = 0.2,
                  no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, lookahead_s: float = 0.1):
@@ -141,6 +145,7 @@ class RepDetector:
         self.bar_max_m = bar_max_m
         self.bar_max_rotation_deg = bar_max_rotation_deg
         self.min_rise_m = min_rise_m
+        self.hip_min_rise_m_per_deg = hip_min_rise_m_per_deg
         self.max_concentric_s = max_concentric_s
         self.min_concentric_s = min_concentric_s
         self.no_top_pause_s = no_top_pause_s
@@ -261,7 +266,8 @@ class RepDetector:
         j1 = min(i_lim, h.index_t(t_off))
         amp = abs(float(pos[j1] - pos[j0]))
         # kinematics with zero-velocity updates at both ends
-        dz, peak_v, acc_peak = self._kinematics(t_start, t_end)
+        dz, peak_v, acc_peak = self._kinematics(t_start, t_end,
+                                                "az_bar_mps2" if ch == "bar" else "az_mps2")
         u = h.u
         a0 = max(0, h.index_t(t_start + self.front.delay_acc_s))
         a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
@@ -271,6 +277,11 @@ class RepDetector:
         # bounce off the bottom, which belongs to the previous rep)
         raw_m = h["raw_m_g"][a0 + int(0.2 * GRID_RATE_HZ):a1 + 1]
         knock = bool(raw_m.size and raw_m.max() > self.knock_g)
+        if ch == "hip":
+            # the pelvis rotation itself (exact, free of the arc estimate's lag)
+            amp = rotation
+        else:
+            amp = abs(dz)
         if ch == "bar":
             direction = raw.direction
         else:
@@ -289,7 +300,8 @@ class RepDetector:
             return tilt_dir * self._hip_sign
         return 1 if dz > 0 else -1
 
-    def _kinematics(self, t_start: float, t_end: float) -> tuple[float, float, float]:
+    def _kinematics(self, t_start: float, t_end: float,
+                    acc_key: str = "az_mps2") -> tuple[float, float, float]:
         """Vertical travel and peak velocity between two zero-velocity instants."""
         h = self.hist
         d = self.front.delay_acc_s
@@ -298,7 +310,7 @@ class RepDetector:
         if i1 - i0 < 2:
             return 0.0, 0.0, 0.0
         t = h["t_s"][i0:i1 + 1]
-        a = h["az_mps2"][i0:i1 + 1]
+        a = h[acc_key][i0:i1 + 1]
         dt = np.diff(t)
         v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
         span = t[-1] - t[0]
@@ -318,8 +330,11 @@ class RepDetector:
         if not (self.min_concentric_s <= dur <= self.max_concentric_s) or s.knock:
             return False
         if s.channel == "hip":
+            # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
+            # (torso length); sitting down or lying back rotates the pelvis far more per rise
             return (self.hip_min_deg <= s.amp <= self.hip_max_deg
-                    and self.min_rise_m <= s.dz_m <= self.bar_max_m)
+                    and max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
+                    <= s.dz_m <= self.bar_max_m)
         return (self.bar_min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 

@@ -15,9 +15,10 @@ Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
     signed rotation of the gravity direction along its dominant arc, relative to its slow
     mean (the pelvis tilt on a hip mount), degrees. The sign is arbitrary; the detector
     learns which way is "up".
-``z_m`` / ``vz_mps``
-    vertical displacement / velocity from a leaky double integration of the vertical
-    acceleration (a band-limited estimate, good for segmenting, not for absolute values).
+``vz_mps``
+    vertical velocity integrated from the last moment the sensor was still (zero-velocity
+    update), with the rest level of ``|f|`` taken at that moment. Valid for a sensor that
+    does not rotate while it moves (a bar).
 """
 
 from __future__ import annotations
@@ -75,47 +76,145 @@ class _Tf:
         return y
 
 
+class _TrailingSum:
+    """Sum of the last ``n`` integers of a stream (exact, so chunk-exact)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.tail = np.zeros(n, dtype=np.int64)  # the stream starts at zero
+
+    def __call__(self, q: np.ndarray) -> np.ndarray:
+        full = np.concatenate([self.tail, q])
+        cs = np.cumsum(full)
+        out = cs[self.n:] - cs[:-self.n]
+        self.tail = full[-self.n:]
+        return out
+
+
+class _Stillness:
+    """1 where ``|f|`` varied less than ``std_g`` over the trailing ``window`` samples."""
+
+    def __init__(self, window: int, std_g: float):
+        self.window = window
+        self.scale = 1e5
+        self.s1 = _TrailingSum(window)
+        self.s2 = _TrailingSum(window)
+        self.thr = (std_g * self.scale) ** 2
+        self.count = 0
+
+    def __call__(self, m: np.ndarray) -> np.ndarray:
+        q = np.round(m * self.scale).astype(np.int64)
+        s1 = self.s1(q).astype(float)
+        s2 = self.s2(q * q).astype(float)
+        n = self.window
+        var = (s2 - s1 * s1 / n) / n
+        seen = self.count + np.arange(1, len(m) + 1)
+        self.count += len(m)
+        return ((var < self.thr) & (seen >= n)).astype(np.int64)
+
+
 class _RestLevel:
-    """Trailing mean of ``|f|`` over up to ``n`` samples, restarted on rotation.
+    """``|f|`` at rest: trailing mean over still samples, restarted on rotation.
 
     Bias and scale errors make ``|f|`` at rest depend on orientation, so the rest level is
     re-learnt from scratch whenever the gravity direction moves more than ``reset_deg`` from
-    where it was at the last restart (a bar being rolled, plates being loaded). Between
-    restarts, over whole rep cycles, the net vertical acceleration is zero, so the trailing
-    mean is the rest level. Integer running sums keep it chunk-exact.
+    where it was at the last restart (a bar being rolled, plates being loaded). Only samples
+    where the sensor was still (see :class:`_Stillness`) are averaged; until there is one,
+    all samples are. Integer running sums keep it chunk-exact.
     """
 
-    def __init__(self, n: int, *, reset_deg: float | None = None, scale: float = 1e7):
+    def __init__(self, n: int, *, reset_deg: float | None = None, scale: float = 1e6):
         self.n, self.scale = n, scale
         self.cos_reset = None if reset_deg is None else math.cos(math.radians(reset_deg))
         self.u_ref: np.ndarray | None = None
-        self.buf = np.empty(0, dtype=np.int64)  # up to n - 1 quantised samples since restart
+        self.buf_q = np.empty(0, dtype=np.int64)  # up to n - 1 samples since restart
+        self.buf_w = np.empty(0, dtype=np.int64)
+        self.held: float | None = None  # level carried over a restart
+        self.last: float | None = None
 
-    def __call__(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray, u: np.ndarray, still: np.ndarray) -> np.ndarray:
         q = np.round(x * self.scale).astype(np.int64)
         out = np.empty(len(x))
         pos = 0
         while pos < len(x):
             if self.u_ref is None:
                 self.u_ref = u[pos].copy()
-                self.buf = np.empty(0, dtype=np.int64)
+                self.buf_q = np.empty(0, dtype=np.int64)
+                self.buf_w = np.empty(0, dtype=np.int64)
             end = len(x)
             if self.cos_reset is not None:
                 bad = np.flatnonzero(u[pos:] @ self.u_ref < self.cos_reset)
                 if len(bad):
                     end = pos + int(bad[0])
             if end > pos:
-                full = np.concatenate([self.buf, q[pos:end]])
-                cs = np.cumsum(full)
-                idx = np.arange(len(self.buf), len(full))
+                fq = np.concatenate([self.buf_q, q[pos:end]])
+                fw = np.concatenate([self.buf_w, still[pos:end]])
+                idx = np.arange(len(self.buf_q), len(fq))
                 lo = idx - self.n
-                sums = cs[idx] - np.where(lo >= 0, cs[np.maximum(lo, 0)], 0)
-                out[pos:end] = sums / (np.minimum(idx + 1, self.n) * self.scale)
-                self.buf = full[-(self.n - 1):]
+                sum_all = _window_sums(np.cumsum(fq), idx, lo)
+                sum_w = _window_sums(np.cumsum(fq * fw), idx, lo)
+                cnt_w = _window_sums(np.cumsum(fw), idx, lo)
+                if self.held is None:  # very first samples: nothing better than their mean
+                    held = sum_all / (np.minimum(idx + 1, self.n) * self.scale)
+                else:  # after a restart: keep the old level until the sensor is still
+                    held = self.held
+                out[pos:end] = np.where(cnt_w > 0, sum_w / (np.maximum(cnt_w, 1) * self.scale),
+                                        held)
+                self.buf_q = fq[-(self.n - 1):]
+                self.buf_w = fw[-(self.n - 1):]
             if end < len(x):
                 self.u_ref = None  # restart at the sample that moved too far
+                self.held = float(out[end - 1]) if end > 0 else self.last
             pos = end
+        if len(out):
+            self.last = float(out[-1])
         return out
+
+
+def _window_sums(cs: np.ndarray, idx: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    return cs[idx] - np.where(lo >= 0, cs[np.maximum(lo, 0)], 0)
+
+
+class _ZuptVelocity:
+    """Vertical velocity with zero-velocity updates, for a sensor that does not rotate.
+
+    The rest level is ``|f|`` averaged over the most recent ``n_rest`` still samples (the
+    bar at a pause); velocity is the integral of ``(|f| - rest) * g`` since the last still
+    sample, and is zero at every still sample. Integer sums keep it chunk-exact.
+    """
+
+    def __init__(self, n_rest: int, dt_s: float, scale: float = 1e6, v_scale: float = 1e9):
+        self.n, self.dt, self.scale, self.v_scale = n_rest, dt_s, scale, v_scale
+        self.still_q = np.empty(0, dtype=np.int64)  # last n_rest still samples, quantised
+        self.first: float | None = None
+        self.carry = 0  # integrated velocity since the last still sample (v_scale units)
+
+    def __call__(self, m: np.ndarray, still: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = np.round(m * self.scale).astype(np.int64)
+        if self.first is None:
+            self.first = float(q[0]) / self.scale
+        n_pre = len(self.still_q)
+        w = np.concatenate([np.ones(n_pre, dtype=np.int64), still])
+        qq = np.concatenate([self.still_q, q])
+        cnt_all = np.cumsum(w)
+        sum_all = np.cumsum(qq * w)
+        k = np.arange(n_pre, len(qq))
+        cnt = cnt_all[k]
+        target = cnt - self.n
+        j = np.searchsorted(cnt_all, target, side="right") - 1
+        sub = np.where(target > 0, sum_all[np.maximum(j, 0)], 0)
+        den = np.minimum(cnt, self.n)
+        rest = np.where(den > 0, (sum_all[k] - sub) / (np.maximum(den, 1) * self.scale),
+                        self.first)
+        self.still_q = qq[w.astype(bool)][-self.n:]
+        az = (m - rest) * STANDARD_GRAVITY_MPS2
+        a_q = np.round(az * self.dt * self.v_scale).astype(np.int64)
+        acc = self.carry + np.cumsum(a_q)
+        idx = np.arange(len(m))
+        last = np.maximum.accumulate(np.where(still > 0, idx, -1))
+        v_q = acc - np.where(last >= 0, acc[np.maximum(last, 0)], 0)
+        self.carry = int(v_q[-1])
+        return az, v_q / self.v_scale
 
 
 class Resampler:
@@ -179,9 +278,10 @@ class Features:
     m_g: np.ndarray  # |low-passed specific force|, g
     raw_m_g: np.ndarray  # |specific force| before low-pass (knock detection), g
     u: np.ndarray  # (n, 3) gravity direction, sensor frame (unit)
-    az_mps2: np.ndarray  # vertical acceleration estimate (m - c) * g
-    vz_mps: np.ndarray  # leaky-integrated vertical velocity
-    z_m: np.ndarray  # leaky-integrated vertical displacement
+    az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
+    az_bar_mps2: np.ndarray  # the same with the rest level of the latest still moment
+    vz_mps: np.ndarray  # vertical velocity, zero-velocity-updated at every still sample
+    z_m: np.ndarray  # leaky-integrated vertical displacement (display only)
     tilt_deg: np.ndarray  # signed tilt along the dominant arc
     tilt_rate_dps: np.ndarray  # its smoothed derivative
     gyr_dps: np.ndarray | None  # (n, 3) low-passed gyro, if any
@@ -199,8 +299,11 @@ class FrontEnd:
         Low-pass corner for the specific force (movement band).
     rest_window_s : float
         Trailing window of the rest level of ``|f|`` (absorbs scale and bias errors).
-    rest_reset_deg : float
-        Rotation that restarts the rest level used for the bar's vertical velocity.
+    still_window_s, still_std_g : float
+        The sensor counts as still where ``|f|`` (low-passed) varied less than ``still_std_g``
+        over the trailing ``still_window_s``.
+    rest_tol_g : float
+        ... and, for a zero-velocity update, ``|f|`` is within this of its rest level.
     leak_hz : float
         Corner of the leaky double integrator (drift control for displacement).
     tilt_ref_hz : float
@@ -210,24 +313,26 @@ class FrontEnd:
     """
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
-                 rest_reset_deg: float = 4.0, leak_hz: float = 0.01,
+                 still_window_s: float = 0.6,
+                 still_std_g: float = 0.006, rest_tol_g: float = 0.01, leak_hz: float = 0.01,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
                  rate_hz: float = GRID_RATE_HZ):
         from scipy.signal import bilinear, butter
 
         fs = rate_hz
         self.rate_hz = rate_hz
+        self.rest_tol_g = rest_tol_g
         self.resampler = Resampler(rate_hz=rate_hz)
         self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         self._lp_gyr = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         n_rest = int(round(rest_window_s * fs))
+        self._still = _Stillness(int(round(still_window_s * fs)), still_std_g)
         self._rest = _RestLevel(n_rest)
-        self._rest_bar = _RestLevel(n_rest, reset_deg=rest_reset_deg)
+        self._zupt = _ZuptVelocity(int(round(still_window_s * fs)), 1.0 / fs)
         w = 2 * np.pi * leak_hz
         zeta = 0.8
         den = [1.0, 2 * zeta * w, w * w]
-        self._z = _Tf(*bilinear([1.0], den, fs=fs))
-        self._v = _Tf(*bilinear([1.0, 0.0], den, fs=fs))
+        self._z = _Tf(*bilinear([1.0, 0.0], den, fs=fs))  # leaky integral of velocity
         self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
@@ -253,13 +358,18 @@ class FrontEnd:
         u = f / m_safe[:, None]
         gyr = self._lp_gyr(xg[:, 3:6]) if has_gyr else None
 
-        az = (m - self._rest(m, u)) * STANDARD_GRAVITY_MPS2
-        az_bar = (m - self._rest_bar(m, u)) * STANDARD_GRAVITY_MPS2
-        vz = self._v(az_bar)
-        z = self._z(az_bar)
+        still = self._still(m)
+        rest = self._rest(m, u, still)
+        az = (m - rest) * STANDARD_GRAVITY_MPS2
+        # a zero-velocity update needs real rest: steady AND at the rest level (the flat
+        # extremum of a smooth acceleration lobe is steady too, but not at rest)
+        at_rest = still * (np.abs(m - rest) < self.rest_tol_g)
+        az_bar, vz = self._zupt(m, at_rest)
+        z = self._z(vz)
 
         tilt, rate = self._tilt(u)
-        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, vz_mps=vz, z_m=z,
+        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, az_bar_mps2=az_bar,
+                         vz_mps=vz, z_m=z,
                          tilt_deg=tilt, tilt_rate_dps=rate, gyr_dps=gyr)
         return feats, gaps
 
