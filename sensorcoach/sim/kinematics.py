@@ -48,6 +48,17 @@ def bell_progress(tau: np.ndarray, a: float, b: float) -> np.ndarray:
     return special.betainc(a + 1.0, b + 1.0, np.clip(tau, 0.0, 1.0))
 
 
+def sticking_progress(tau: np.ndarray, a: float, b: float, depth: float, center: float,
+                      width: float) -> np.ndarray:
+    """Like :func:`bell_progress` but the velocity dips by ``depth`` (0..1) around ``center``:
+    the sticking point of a heavy concentric. Still monotone, still exactly 0 -> 1."""
+    fine = np.linspace(0.0, 1.0, 4001)
+    v = fine**a * (1.0 - fine) ** b * (1.0 - depth * np.exp(-0.5 * ((fine - center) / width) ** 2))
+    p = np.concatenate([[0.0], np.cumsum((v[1:] + v[:-1]) / 2)])
+    p /= p[-1]
+    return np.interp(np.clip(tau, 0.0, 1.0), fine, p)
+
+
 def bounce_progress(n: int, fs: float, a: float, b: float, decel_mps2: float,
                     brake_s: float, dist_m: float) -> np.ndarray:
     """Progress 0 -> 1 over ``n`` samples for a lowering that ends in a bounce.

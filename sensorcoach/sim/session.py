@@ -130,6 +130,8 @@ class Choreographer:
         self.hip = spec.mount == "hip"
         self.sets: list[SetTruth] = []
         self.activities: list[dict[str, Any]] = []
+        #: hip belt slipping on the pelvis: (start index, end index, rotation vector rad)
+        self.slips: list[tuple[int, int, np.ndarray]] = []
         self.track: km.Track
         self.geom: SetGeom
         a = self.ath
@@ -297,7 +299,14 @@ class Choreographer:
                 a_c = a_next
             i_start = tr.n
             n_c = tr.samples(c_dur)
-            s = s_lo + (s_hi - s_lo) * km.bell_progress(np.arange(n_c) / n_c, a_c, b_c)
+            heavy = spec.variant == "barbell" or spec.load_kg >= 60
+            if heavy and not partial and r.random() < 0.7 * spec.fatigue * frac:
+                # grinding through a sticking point late in a heavy set
+                prog = km.sticking_progress(np.arange(n_c) / n_c, a_c, b_c, r.uniform(0.4, 0.85),
+                                            r.uniform(0.35, 0.65), r.uniform(0.06, 0.12))
+            else:
+                prog = km.bell_progress(np.arange(n_c) / n_c, a_c, b_c)
+            s = s_lo + (s_hi - s_lo) * prog
             tr.append(self.pose_s(s), self.pose_s(s_hi)[0], self.ENV_REP)
             i_top = tr.n
             # top pause with a squeeze
@@ -423,6 +432,7 @@ class Choreographer:
 
     def sit_down(self) -> None:
         r, tr = self.rng, self.track
+        i0 = tr.n
         with self.activity("sitting_down"):
             st0 = tr.state.copy()
             end = self.pose_sit()
@@ -445,9 +455,19 @@ class Choreographer:
             tr.impulse(t0 + dur * r.uniform(0.85, 0.98),
                        km.damped_pulse(self.fs, r.uniform(0.3, 0.8) * G, r.uniform(8, 15),
                                        r.uniform(0.03, 0.06))[:, None] * np.array([[0, 0, 1.0]]))
+        if r.random() < 0.5:
+            self._slip(i0)
+
+    def _slip(self, i0: int) -> None:
+        """The belt shifts a little on the pelvis during big movements (2-8 degrees)."""
+        r = self.rng
+        axis = r.normal(0, 1, 3)
+        axis /= np.linalg.norm(axis)
+        self.slips.append((i0, self.track.n, axis * r.uniform(2, 8) * DEG))
 
     def get_up(self) -> None:
         r, tr = self.rng, self.track
+        i0 = tr.n
         with self.activity("getting_up"):
             st0 = tr.state.copy()
             roll = r.uniform(10, 45) * DEG * (1 if r.random() < 0.5 else -1)
@@ -467,6 +487,8 @@ class Choreographer:
                                   st0[km.PSI] + r.normal(0, 30) * DEG)
             tr.path(r.uniform(1.5, 3.0), [(r.uniform(0.25, 0.4), k1), (r.uniform(0.55, 0.7), k2),
                                           (1.0, end)], self.ENV_MOVE)
+        if r.random() < 0.5:
+            self._slip(i0)
 
     def sit(self, dur: float) -> None:
         with self.activity("sitting"):
@@ -594,7 +616,7 @@ class Choreographer:
                     for _k in range(int(r.integers(1, 4))):
                         vec = np.array([r.normal(0, 0.3), end_sign * 1.0, r.normal(0, 0.5)])
                         vec /= np.linalg.norm(vec)
-                        pulse = km.damped_pulse(self.fs, r.uniform(2, 8) * G, r.uniform(60, 160),
+                        pulse = km.damped_pulse(self.fs, r.uniform(2, 8) * G, r.uniform(40, 120),
                                                 r.uniform(0.005, 0.02) / 3)
                         tr.impulses.append((int(round((t0 + r.uniform(0.05, 0.9) * hold)
                                                       * self.fs)), pulse[:, None] * vec))
@@ -606,7 +628,7 @@ class Choreographer:
         r = self.rng
         vec = np.asarray(direction, dtype=float) + r.normal(0, 0.15, 3)
         vec /= np.linalg.norm(vec)
-        pulse = km.damped_pulse(self.fs, amp_g * G, r.uniform(60, 160), r.uniform(0.005, 0.02) / 3)
+        pulse = km.damped_pulse(self.fs, amp_g * G, r.uniform(40, 120), r.uniform(0.005, 0.02) / 3)
         self.track.impulses.append((self.track.n, pulse[:, None] * vec))
 
     def roll_bar(self, x_to: float, kind: str) -> None:

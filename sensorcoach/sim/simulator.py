@@ -53,10 +53,15 @@ def fine_rate(sample_rate_hz: float) -> float:
     return float(max(1000.0, 4.0 * sample_rate_hz))
 
 
-def _perturb(ch: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
-    """Add postural sway, rotation sway, tremor and breathing, scaled by the envelopes."""
+def _perturb(ch: np.ndarray, fs: float, rng: np.random.Generator,
+             slips: list[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """Add postural sway, rotation sway, tremor and breathing (scaled by the envelopes) and
+    the hip belt's slips on the pelvis (a lasting small rotation, eased in over a movement)."""
     n = ch.shape[0]
     out = ch[:, : km.N_CH].copy()
+    for i0, i1, rv in slips:
+        ramp = km.bell_progress((np.arange(n - i0)) / max(i1 - i0, 1), 2, 2)
+        out[i0:, km.B] += ramp[:, None] * rv[None, :]
     sway = km.smooth_envelope(ch[:, km.ENV_SWAY], fs, 0.8)
     rot = km.smooth_envelope(ch[:, km.ENV_ROT], fs, 0.8)
     trem = km.smooth_envelope(ch[:, km.ENV_TREMOR], fs, 0.2)
@@ -99,10 +104,10 @@ def simulate(spec: SessionSpec, seed: int) -> SimResult:
     track = chor.run()
     track.hold(0.5, track.chunks[-1][0, km.N_CH:])  # tail so the last samples are defined
     ch = track.channels()
-    ch = _perturb(ch, fs, r_pert)
+    ch = _perturb(ch, fs, r_pert, chor.slips)
     offset = _mount_offset(spec, chor.ath, r_sens)
     motion = body_motion(ch, track.impulses, fs, offset)
-    draw = draw_sensor(spec, r_sens)
+    draw = draw_sensor(spec, r_sens, fs)
     meas = measure(motion, spec, draw, r_meas)
 
     def clock(i: np.ndarray | float) -> np.ndarray | float:
@@ -199,6 +204,7 @@ def format_rows(time_s: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray | Non
 
 
 def write_csv(recording: Recording, path: str) -> None:
+    """Small fast contract-CSV writer (fallback when :mod:`sensorcoach.io` is unavailable)."""
     s = recording.samples
     head = [f"# {FORMAT_KEY}: {FORMAT_VERSION}"]
     head += [f"# {k}: {v}" for k, v in recording.meta.items()]
@@ -214,7 +220,12 @@ def write_sim(result: SimResult, out_dir: str, name: str) -> tuple[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, f"{name}.csv")
     truth_path = os.path.join(out_dir, f"{name}.truth.json")
-    write_csv(result.recording, csv_path)
+    try:  # the project's writer (atomic, validated); same bytes as write_csv
+        from ..io.recording import write_recording
+    except ImportError:  # pragma: no cover - the io package is optional here
+        write_csv(result.recording, csv_path)
+    else:
+        write_recording(csv_path, result.recording)
     with open(truth_path, "w", encoding="utf-8") as f:
         json.dump(result.truth, f, indent=1)
         f.write("\n")
