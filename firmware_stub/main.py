@@ -5,12 +5,12 @@
 # to the Sampler. Copy main.py and the sensorcoach_fw/ folder to the board.
 # Replace FakeIMU with a real driver exposing has_gyro / configure() / read().
 
+import struct
+
 import bluetooth
 import micropython
-import struct
 from machine import Timer
 from micropython import const
-
 from sensorcoach_fw import FW_NAME, FW_VERSION
 from sensorcoach_fw import protocol as P
 from sensorcoach_fw.imu import FakeIMU
@@ -113,7 +113,7 @@ class SensorPeripheral:
             self._ble.gatts_write(self._h_status, self._sampler.status())
             self._advertise()
         elif event == _IRQ_GATTS_WRITE:
-            conn, handle = data[0], data[1]
+            handle = data[1]
             if handle == self._h_ctrl:
                 rate = self._sampler.rate_hz
                 self._sampler.handle_control(self._ble.gatts_read(self._h_ctrl))

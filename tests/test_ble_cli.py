@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from conftest_ble are test parameters)
 """The ``scan``, ``record`` and ``live`` subcommands, run as a user would (subprocess),
 with ``--simulate``: private bus, stand-in BlueZ, emulated sensor, bleak, pipeline."""
 
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest_ble import match_source, needs_dbus, rec100  # noqa: F401 - fixtures
+from conftest_ble import match_source, needs_dbus, rec100  # noqa: F401 - fixture
 
 from sensorcoach.io.recording import read_recording
 
 pytestmark = needs_dbus
 ROOT = Path(__file__).resolve().parents[1]
+
 
 
 def _cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
@@ -74,7 +76,7 @@ def test_record_duration_stops(rec100, tmp_path):
 
 def test_live_simulated_events_match_replay_of_the_recorded_file(session_rec, tmp_path):
     out, events = tmp_path / "live.csv", tmp_path / "events.jsonl"
-    res = _cli("live", "--simulate", str(session_rec), "--speed", "20", "--out", str(out),
+    res = _cli("live", "--simulate", str(session_rec), "--speed", "40", "--out", str(out),
                "--events", str(events), "--plan", "bodyweight-3x12", "--no-display")
     assert res.returncode == 0, res.stderr
     live = [json.loads(ln) for ln in events.read_text().splitlines()]
@@ -91,7 +93,7 @@ def test_live_simulated_events_match_replay_of_the_recorded_file(session_rec, tm
 
 
 def test_live_events_to_stdout_and_display_lines(session_rec):
-    res = _cli("live", "--simulate", str(session_rec), "--speed", "20", "--events", "-")
+    res = _cli("live", "--simulate", str(session_rec), "--speed", "40", "--events", "-")
     assert res.returncode == 0, res.stderr
     lines = [json.loads(ln) for ln in res.stdout.splitlines()]
     assert lines and all("event" in e for e in lines)

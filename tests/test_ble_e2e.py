@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from conftest_ble are test parameters)
 """End to end through bleak's own BlueZ backend on the stand-in BlueZ (no monkeypatching).
 
 Each test starts a private dbus-daemon and the emulator process (fake BlueZ + emulated
@@ -11,14 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest_ble import (  # noqa: F401 - fixtures
-    match_source,
-    needs_dbus,
-    rec100,
-    rec200,
-    simulated,
-    stop_at_end,
-)
+from conftest_ble import match_source, needs_dbus, rec100, rec200, simulated, stop_at_end  # noqa: F401, E501
 
 from sensorcoach.ble import protocol as H
 from sensorcoach.ble.client import SensorStream, find_device, scan
@@ -31,6 +25,7 @@ pytestmark = needs_dbus
 
 ACC_HALF_LSB = 8 / 32768 / 2 + 1e-9
 GYR_HALF_LSB = 1000 / 32768 / 2 + 1e-9
+
 
 
 def _concat(chunks: list[SampleChunk]) -> SampleChunk:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from conftest_ble are test parameters)
 """Emulator and session pieces without a bus: fault spec, playback, control, recording."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sensorcoach_fw.sampler import Sampler
 
 
 def hexs(b):
-    return "".join("%02x" % x for x in b)
+    return "".join("%02x" % x for x in b)  # noqa: UP031 - MicroPython-friendly
 
 
 out = []
@@ -43,5 +43,5 @@ acc_only.stop()
 for p in out:
     print(hexs(p))
 print("status " + hexs(s.status()) + " " + hexs(acc_only.status()))
-print("done %d" % len(out))
+print("done %d" % len(out))  # noqa: UP031
 sys.stdout.write("")

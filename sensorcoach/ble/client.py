@@ -241,7 +241,7 @@ class SensorStream:
             while not stop.is_set():
                 disconnected = asyncio.Event()
                 client = BleakClient(ble_device, timeout=self.connect_timeout_s,
-                                     disconnected_callback=lambda _c: disconnected.set())
+                                     disconnected_callback=lambda _c, ev=disconnected: ev.set())
                 self.client = client
                 self.on_state("connecting" if first else "reconnecting")
                 try:
@@ -265,7 +265,7 @@ class SensorStream:
                     self.stats.last_error = str(exc)
                     with contextlib.suppress(DeviceError):
                         ble_device = await find_device(self.device, 2.0)
-                except (Exception, asyncio.TimeoutError) as exc:  # noqa: BLE001
+                except (TimeoutError, Exception) as exc:  # noqa: BLE001
                     if first and not self.reconnect:
                         raise DeviceError(f"cannot connect to {self.device!r}: {exc}") from exc
                     reason = "connect-failed"

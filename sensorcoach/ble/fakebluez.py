@@ -112,7 +112,7 @@ class PrivateBus:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "PrivateBus":
+    def start(self) -> PrivateBus:
         exe = shutil.which("dbus-daemon") or "/usr/bin/dbus-daemon"
         if not os.path.exists(exe):
             raise DeviceError("dbus-daemon not found: install dbus (the dbus-daemon binary)")
@@ -160,7 +160,7 @@ class PrivateBus:
             else:
                 os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
-    def __enter__(self) -> "PrivateBus":
+    def __enter__(self) -> PrivateBus:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -712,7 +712,7 @@ class SimulatedSensor:
         self._env_ctx: Any = None
         self.stderr_path: str | None = None
 
-    def start(self, timeout_s: float = 20.0) -> "SimulatedSensor":
+    def start(self, timeout_s: float = 20.0) -> SimulatedSensor:
         from .emulator import parse_faults
 
         parse_faults(self.fault)  # fail early, in this process, on a bad spec
@@ -805,7 +805,7 @@ class SimulatedSensor:
             if os.path.getsize(self.stderr_path) == 0:
                 os.unlink(self.stderr_path)
 
-    def __enter__(self) -> "SimulatedSensor":
+    def __enter__(self) -> SimulatedSensor:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

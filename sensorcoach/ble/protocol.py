@@ -256,9 +256,11 @@ class PacketAssembler:
     ``t0`` as the nearest value to the previous one (so an outage longer than 2**31 us,
     35.8 min, is ambiguous). ``time_s = unwrapped_us / 1e6``. A packet more than
     ``CLOCK_RESET_US`` (1 s) *earlier* than the last emitted sample means the sensor clock
-    restarted (reboot): the time axis continues one interval after the last sample. Samples that would not be
-    strictly later than the previous emitted sample are dropped (counted in
-    ``stats.dropped_samples``), which keeps ``SampleChunk.time_s`` strictly increasing.
+    restarted (reboot): the time axis continues one interval after the last sample.
+    Samples that would not be strictly later than the previous emitted sample are dropped
+    (counted in ``stats.dropped_samples``), which keeps ``SampleChunk.time_s`` strictly
+    increasing. ``stats.late`` counts packets behind the expected one, which includes
+    repeats of packets already emitted; ``stats.duplicates`` repeats of held packets.
     """
 
     reorder_window: int = 4
