@@ -79,29 +79,47 @@ def _one(argv: list[str]) -> int:
     return 0
 
 
-def _corpus(argv: list[str]) -> int:
+def _corpus_one(seed: int, out: str) -> dict:
     from .simulator import simulate, write_sim
     from .spec import random_spec
 
+    t = time.perf_counter()
+    spec = random_spec(np.random.default_rng(seed))
+    res = simulate(spec, seed)
+    name = f"sim_{seed}_{spec.mount}_{spec.variant}_{spec.sample_rate_hz:g}hz"
+    write_sim(res, out, name)
+    reps = sum(s["full_reps"] for s in res.truth["sets"])
+    return {"seed": seed, "name": name, "mount": spec.mount, "variant": spec.variant,
+            "rate_hz": spec.sample_rate_hz, "gyro": spec.gyro, "sets": len(res.truth["sets"]),
+            "reps": reps, "samples": len(res.recording.samples),
+            "seconds": round(time.perf_counter() - t, 2)}
+
+
+def _corpus(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m sensorcoach.sim corpus",
-                                description="Simulate a corpus: random_spec per seed.")
+                                description="Simulate a corpus: random_spec(seed) per seed, "
+                                            "files NAME.csv + NAME.truth.json and index.json.")
     p.add_argument("--seeds", required=True, help="e.g. 1000-1099 or 1,2,5-9")
     p.add_argument("--out", required=True)
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (0: one per CPU)")
     a = p.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
+    seeds = _seeds(a.seeds)
+    jobs = a.jobs if a.jobs > 0 else (os.cpu_count() or 1)
     index = []
-    for seed in _seeds(a.seeds):
-        t = time.perf_counter()
-        spec = random_spec(np.random.default_rng(seed))
-        res = simulate(spec, seed)
-        name = f"sim_{seed}_{spec.mount}_{spec.variant}_{spec.sample_rate_hz:g}hz"
-        csv_path, truth_path = write_sim(res, a.out, name)
-        reps = sum(s["full_reps"] for s in res.truth["sets"])
-        index.append({"seed": seed, "name": name, "mount": spec.mount, "variant": spec.variant,
-                      "rate_hz": spec.sample_rate_hz, "gyro": spec.gyro, "reps": reps,
-                      "sets": len(res.truth["sets"])})
-        print(f"{name}: {len(res.recording.samples)} samples, {reps} reps, "
-              f"{time.perf_counter() - t:.2f} s", file=sys.stderr)
+    if jobs == 1:
+        results = (_corpus_one(s, a.out) for s in seeds)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(jobs)
+        results = pool.map(_corpus_one, seeds, [a.out] * len(seeds))
+    for row in results:
+        index.append(row)
+        print(f"{row['name']}: {row['samples']} samples, {row['reps']} reps, "
+              f"{row['seconds']:.2f} s", file=sys.stderr)
+    if jobs != 1:
+        pool.shutdown()
     with open(os.path.join(a.out, "index.json"), "w", encoding="utf-8") as f:
         json.dump(index, f, indent=1)
     return 0

@@ -86,6 +86,12 @@ class SetGeom:
     psi: float
     bar_theta0: float
     side: str | None
+    #: small out-of-plane pelvis rotation reached at lockout (rotation vector, rad)
+    asym: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    #: lateral hip drift at lockout (m)
+    lat: float = 0.0
+    #: the back rolls / slides along the bench edge as the torso rotates (m per rad)
+    slide: float = 0.0
 
 
 @dataclass
@@ -147,6 +153,11 @@ class Choreographer:
         self.ENV_BOTTOM = (0.0012, 0.3 * DEG, 0.3 * a.tremor_g, 0.0)
         self.ENV_HANDS = (0.004, 1.5 * DEG, 0.004, 0.0)
         self.ENV_BAR_ON_HIPS = (0.0008, 0.25 * DEG, 0.0, a.breath_m)
+        if not self.hip:  # the bar wobbles a degree or two on the pad during reps
+            wob = rng.uniform(0.5, 1.5) * DEG
+            self.ENV_REP = (0.001, wob, 0.25 * a.tremor_g, 0.0)
+            self.ENV_TOP = (0.0008, 0.6 * wob, a.tremor_g, 0.0)
+            self.ENV_BOTTOM = (0.0012, 0.6 * wob, 0.3 * a.tremor_g, 0.0)
 
     # --- helpers ------------------------------------------------------------------------
     @contextmanager
@@ -181,7 +192,9 @@ class Choreographer:
             bar_theta0 = self.track.state[km.THETA] if not self.hip else 0.0
         return SetGeom(sx=r.normal(0, 0.01), sz=sz, torso_l=L, phi_b=phi_b, phi_t=phi_t,
                        tilt=a.tilt_max * self._ln(0.1), obliq=obliq,
-                       psi=r.normal(0, 2.0) * DEG, bar_theta0=float(bar_theta0), side=side)
+                       psi=r.normal(0, 2.0) * DEG, bar_theta0=float(bar_theta0), side=side,
+                       asym=r.normal(0, 1.5, 3) * DEG * (1, 0, 1), lat=r.normal(0, 0.008),
+                       slide=r.uniform(-0.02, 0.08))
 
     def pose_s(self, s: np.ndarray | float, extra_theta: np.ndarray | float = 0.0,
                g: SetGeom | None = None) -> np.ndarray:
@@ -190,20 +203,23 @@ class Choreographer:
         s = np.atleast_1d(np.asarray(s, dtype=float))
         phi = g.phi_b + (g.phi_t - g.phi_b) * s
         out = np.zeros((s.size, km.N_CH))
-        hx = g.sx + g.torso_l * np.cos(phi)
+        hx = g.sx + g.slide * (g.phi_b - phi) + g.torso_l * np.cos(phi)
         hz = g.sz - g.torso_l * np.sin(phi)
         pelvis = phi - g.tilt * np.clip(s, 0, None) ** 2 + extra_theta
         out[:, km.PSI] = g.psi
+        out[:, 1] = g.lat * s
         if self.hip:
             out[:, 0], out[:, 2] = hx, hz
             out[:, km.THETA] = pelvis
             out[:, 8] = g.obliq * (0.35 + 0.65 * np.clip(s, 0, 1.2))
+            out[:, 8:11] += s[:, None] * g.asym[None, :]
         else:
             d = self.ath.d_bar
             out[:, 0] = hx + d * np.sin(phi)
             out[:, 2] = hz + d * np.cos(phi)
             out[:, km.THETA] = g.bar_theta0 + self.ath.bar_roll_frac * (pelvis - g.phi_b)
             out[:, 8] = 0.15 * g.obliq * s
+            out[:, 8:11] += 0.3 * s[:, None] * g.asym[None, :]
         return out
 
     # --- hip-mount poses ----------------------------------------------------------------
