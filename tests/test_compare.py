@@ -8,6 +8,8 @@ simulator's spec.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from sensorcoach.compare import (
@@ -217,17 +219,42 @@ def _scenario(truth) -> bool:
     return len(full) == 5 and sum(f < 5 for f in full) == 1 and len(unpaused) == 2
 
 
+def _candidate_seeds(spec, n=60):
+    """Seeds whose choreography (faults only, no sensor model: fast) has the scenario.
+
+    This mirrors how ``simulate`` seeds its choreographer; if that ever changes, the
+    candidates are simply wrong and the caller falls back to plain seeds (slower).
+    """
+    import numpy as np
+
+    try:
+        from sensorcoach.sim.session import Choreographer
+        from sensorcoach.sim.simulator import fine_rate
+
+        for seed in range(n):
+            rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5C0AC4]))
+            r_ch = np.random.default_rng(rng.bit_generator.seed_seq.spawn(4)[0])
+            chor = Choreographer(spec, r_ch, fine_rate(spec.sample_rate_hz))
+            chor.run()
+            truth = {"sets": [{"full_reps": sum(not r.partial for r in st.reps),
+                               "reps": [{"faults": r.faults, "partial": r.partial}
+                                        for r in st.reps]} for st in chor.sets]}
+            if _scenario(truth):
+                yield seed
+    except Exception:  # noqa: BLE001 - internals changed: no hints
+        return
+
+
 @pytest.fixture(scope="module")
 def sim_5x5():
     sim = pytest.importorskip("sensorcoach.sim")
     pipeline = pytest.importorskip("sensorcoach.pipeline")
     spec = sim.preset("barbell", **SIM_SPEC)
-    # seeds that gave the scenario when this was written first (the simulator evolves)
-    for seed in (0, 5, 6, 9, 14, *range(40)):
+    for seed in itertools.chain(itertools.islice(_candidate_seeds(spec), 3), range(20)):
         res = sim.simulate(spec, seed)
-        if _scenario(res.truth):
+        if _scenario(res.truth):  # the truth of the real simulation decides
             return res, pipeline.analyze_recording(res.recording)
-    pytest.fail("no seed in 0..39 gives the scenario: check the simulator's fault rates")
+    pytest.fail("no seed gives the scenario: check the simulator's fault rates")
 
 
 def test_sim_5x5_short_set_and_unpaused_reps(sim_5x5):
