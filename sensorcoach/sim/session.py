@@ -165,6 +165,9 @@ class Choreographer:
         start = self.track.n
         yield
         self.activities.append({"kind": kind, "start": start, "end": self.track.n})
+        # whole turns of heading are invisible: keep psi near 0 so later moves take the
+        # short way round (the orientation, hence every signal, is unchanged)
+        self.track.state[km.PSI] = _wrap_to(self.track.state[km.PSI], 0.0)
 
     def _ln(self, sigma: float) -> float:
         return float(np.exp(self.rng.normal(0.0, sigma)))
@@ -336,7 +339,8 @@ class Choreographer:
                 tr.append(self.pose_s(s_hi + ds * bump, dth * bump), self.pose_s(s_hi)[0],
                           self.ENV_TOP)
             i_desc = tr.n
-            # eccentric (gravity limits how fast the hips can drop: <= 0.9 g downward)
+            # eccentric (gravity limits how fast the hips can drop: <= 0.9 g downward; braking
+            # at the bottom stays below 2 g)
             n_e = tr.samples(e_dur)
             dist = max(abs(self.pose_s(s_hi)[0, 2] - self.pose_s(s_lo_next)[0, 2]), 0.02)
             if bounce:
@@ -351,8 +355,8 @@ class Choreographer:
                     p = km.bounce_progress(n_e, self.fs, prof[0], prof[1], prof[2], prof[3], dist)
                 else:
                     p = km.bell_progress(np.arange(n_e) / n_e, prof[0], prof[1])
-                down_acc = np.max(np.diff(p, 2)) * dist * self.fs**2
-                if down_acc <= 0.9 * G:
+                acc = np.diff(p, 2) * dist * self.fs**2  # downward positive
+                if acc.max() <= 0.9 * G and -acc.min() <= 2.0 * G:
                     break
                 n_e = int(n_e * 1.08) + 1
             s = s_hi + (s_lo_next - s_hi) * p
@@ -446,8 +450,30 @@ class Choreographer:
                 vec = np.array([0, 0, 1.0]) - 0.4 * fwd + r.normal(0, 0.1, 3)
                 tr.impulses.append((i0 + int(k), pulse[:, None] * vec[None, :]))
 
+    def turn(self, psi_to: float) -> None:
+        """Turn on the spot (a few small steps) to face ``psi_to``."""
+        r, tr = self.rng, self.track
+        with self.activity("turning"):
+            st0 = tr.state.copy()
+            d = psi_to - st0[km.PSI]
+            dur = max(0.8, abs(d) / (r.uniform(70, 120) * DEG))
+            n = tr.samples(dur)
+            tau = np.arange(n) / n
+            arr = np.repeat(st0[None, :], n, axis=0)
+            arr[:, km.PSI] += d * km.bell_progress(tau, 2, 2)
+            steps = max(2, int(round(dur * r.uniform(1.5, 2.2))))
+            bob = 0.006 * np.sin(np.pi * tau) ** 2 * np.cos(2 * np.pi * steps * tau)
+            arr[:, 2] += bob - 0.006 * np.sin(np.pi * tau) ** 2
+            arr[:, 10] += 2 * DEG * np.sin(np.pi * tau) ** 2 * np.sin(np.pi * steps * tau)
+            end = st0.copy()
+            end[km.PSI] = psi_to
+            tr.append(arr, end, self.ENV_STAND)
+
     def sit_down(self) -> None:
         r, tr = self.rng, self.track
+        target = _wrap_to(r.normal(0, 4) * DEG, tr.state[km.PSI])
+        if abs(target - tr.state[km.PSI]) > 40 * DEG:  # back to the bench first
+            self.turn(target + r.normal(0, 10) * DEG)
         i0 = tr.n
         with self.activity("sitting_down"):
             st0 = tr.state.copy()
