@@ -87,8 +87,7 @@ def timeline_png(analysis: Analysis, recording: Recording | None = None, *,
             for name, a, b in _phases(rep):
                 ax.axvspan(a - s.start_s, b - s.start_s, color=PHASE_COLOURS[name],
                            alpha=0.35, lw=0, hatch="///" if rep.partial else None, zorder=1)
-            label = "P" if rep.partial else str(rep.count if rep.count is not None
-                                                 else rep.index)
+            label = f"{rep.index}P" if rep.partial else str(rep.index)
             ax.text((rep.start_s + rep.top_s) / 2 - s.start_s, 0.97, label,
                     transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8,
                     color=PARTIAL_COLOUR if rep.partial else "#212121", zorder=4)
@@ -113,7 +112,7 @@ def _rep_axis(sets: list[SetResult]):
         first = x
         for r in s.full_reps:
             xs.append(x)
-            labels.append(f"{s.index}.{r.count if r.count is not None else r.index}")
+            labels.append(f"{s.index}.{r.index}")
             x += 1.0
         bounds.append((first, x - 1.0, s.index))
         x += 1.0
@@ -158,6 +157,12 @@ def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> b
             ok = None if c is None else getattr(c, ok_attr)
             colours.append("#90a4ae" if ok is None else (OK_COLOUR if ok else MISS_COLOUR))
         ax.bar(xs, vals, width=0.8, color=colours)
+        top = float(np.nanmax(vals)) if len(vals) else 1.0
+        ymax = max(top * 1.25, 0.5)
+        tiny = [(x, c) for x, v, c in zip(xs, vals, colours, strict=True) if v < 0.03 * ymax]
+        if tiny:  # a zero-length phase still shows: a marker on the axis
+            ax.scatter([x for x, _ in tiny], [0.0] * len(tiny), marker="^", s=28,
+                       color=[c for _, c in tiny], zorder=4, clip_on=False)
         if comparison is not None:
             target = getattr(comparison.plan.tempo, tempo_attr)
             ax.axhline(target, color="#212121", ls="--", lw=1,
@@ -169,8 +174,7 @@ def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> b
         ax.set_ylabel(title, fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(axis="y", alpha=0.3)
-        top = float(np.nanmax(vals)) if len(vals) else 1.0
-        ax.set_ylim(0, max(top * 1.25, 0.5))
+        ax.set_ylim(0, ymax)
         _set_labels(ax, bounds)
     ax = axes[-1, 0]
     step = max(1, len(xs) // 40)
@@ -239,7 +243,7 @@ def rom_png(analysis: Analysis) -> bytes | None:
         vals.append(val)
         xs.append(x)
         colours.append(PARTIAL_COLOUR if r.partial else "#00897b")
-        labels.append(f"{si}.{'P' if r.partial else (r.count or r.index)}")
+        labels.append(f"{si}.{r.index}{'P' if r.partial else ''}")
         x += 1.0
     vals_a = np.asarray(vals, dtype=float)
     width = min(14.0, max(10.0, 0.16 * len(xs) + 3))

@@ -33,7 +33,7 @@ main{max-width:1180px;margin:0 auto;padding:24px}
 h1{margin:0 0 4px;font-size:26px}h2{font-size:19px;margin:0 0 10px}
 section{background:#fff;border-radius:8px;padding:16px 20px;margin:16px 0;
 box-shadow:0 1px 3px rgba(0,0,0,.12)}
-.meta{color:#616161;font-size:14px}.meta span{margin-right:18px}
+.meta{color:#616161;font-size:14px}.meta span{margin-right:18px;white-space:nowrap}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:10px 0}
 .card{flex:1 1 150px;border:1px solid #e0e0e0;border-radius:6px;padding:10px 12px}
 .card .v{font-size:24px;font-weight:600}
@@ -289,8 +289,9 @@ def render_html(analysis: Analysis, comparison: PlanComparison | None = None,
     signal = ("Black line: magnitude of the measured acceleration (g)." if recording is not None
               else "No recording given: phases only.")
     parts.append(f'<section id="timeline"><h2>Set timeline</h2>'
-                 f'<p class="muted">{signal} Numbers are the rep count; '
-                 "P marks a partial rep.</p>"
+                 f'<p class="muted">{signal} Reps are numbered by their '
+                 "position in the set (set.rep everywhere in this report); P marks a partial "
+                 "rep, which is shown but not counted.</p>"
                  + _img(figures.timeline_png(analysis, recording), "set timeline")
                  + "</section>")
     if comparison is not None:
