@@ -4,10 +4,13 @@ What is judged, and with which tolerances (module constants, stated in the outpu
 
 * **Reps per set**: full reps done (partial reps are listed, never counted) against the plan.
   A set is ``met`` when it has at least the planned full reps, ``short`` otherwise;
-  planned sets that never happened are ``missing``, extra detected sets are ``extra``.
-* **Rest**: the gap between the previous set's end (bottom of its last rep) and this set's
-  start, against the plan's ``rest_s``; too short when more than :data:`REST_TOL_S` short.
-* **Tempo**, per full rep, against the prescription eccentric-bottom-concentric-top:
+  planned sets that never happened are ``missing``, extra detected sets are ``extra``
+  (detected sets are aligned with the planned ones in order, so that a stray one-rep
+  "set" - unracking, a warm-up single - does not shift every set after it).
+* **Rest**: the gap between the previous planned set's end (bottom of its last rep) and
+  this set's start, against the plan's ``rest_s``; too short when more than
+  :data:`REST_TOL_S` short.
+* **Tempo**, per full rep of the planned sets, against the prescription eccentric-bottom-concentric-top:
   the top pause must be held at least the prescribed time minus :data:`TOP_PAUSE_TOL_S`;
   the eccentric must take at least the prescribed time minus :data:`ECCENTRIC_TOL_S`;
   when the prescription has a bottom pause, the time at the bottom before each rep after
@@ -229,7 +232,8 @@ class PlanComparison:
 
     @property
     def full_rep_checks(self) -> list[RepCheck]:
-        return [r for s in self.sets for r in s.reps if not r.partial]
+        """Full reps of the planned sets (extra sets are not judged against the plan)."""
+        return [r for s in self.planned_sets for r in s.reps if not r.partial]
 
     @property
     def tempo_compliance(self) -> float | None:
@@ -351,6 +355,46 @@ def _slots(plan: Plan, detected: list[SetResult]) -> tuple[list[tuple[str, int, 
     return slots, False
 
 
+def _align(planned: list[int], done: list[int]) -> list[tuple[int | None, int | None]]:
+    """Align planned sets with detected sets, in order (edit-distance alignment).
+
+    Returns pairs ``(slot, detected)``; ``(slot, None)`` is a missing set, ``(None, j)`` an
+    extra one. Matching costs the rep difference, a missing set its planned reps, an extra
+    set its reps plus one: a stray one-rep "set" (unracking, a warm-up single) becomes an
+    extra set instead of shifting every set after it. Ties put extra and missing sets last.
+    """
+    n, m = len(planned), len(done)
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            c = cost[i][j]
+            if c == inf:
+                continue
+            if i < n and j < m:
+                v = c + abs(done[j] - planned[i])
+                cost[i + 1][j + 1] = min(cost[i + 1][j + 1], v)
+            if j < m:
+                cost[i][j + 1] = min(cost[i][j + 1], c + done[j] + 1)
+            if i < n:
+                cost[i + 1][j] = min(cost[i + 1][j], c + planned[i])
+    pairs: list[tuple[int | None, int | None]] = []
+    i, j = n, m
+    while i or j:
+        c = cost[i][j]
+        if j and cost[i][j - 1] + done[j - 1] + 1 == c:
+            pairs.append((None, j - 1))
+            j -= 1
+        elif i and cost[i - 1][j] + planned[i - 1] == c:
+            pairs.append((i - 1, None))
+            i -= 1
+        else:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+    return pairs[::-1]
+
+
 def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> PlanComparison:
     """Compare an analysed session with the plan it was meant to follow.
 
@@ -371,16 +415,19 @@ def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> 
     detected = [s for s in analysis.sets if s.reps]
     slots, merged = _slots(plan, detected)
     checks: list[SetCheck] = []
-    n = max(len(slots), len(detected))
-    prev_set: SetResult | None = None
-    for i in range(n):
-        det = detected[i] if i < len(detected) else None
-        if i < len(slots):
-            label, planned, rest_judged = slots[i]
+    prev_planned: SetResult | None = None
+    prev_any: SetResult | None = None
+    n_extra = 0
+    for k, (slot_i, det_j) in enumerate(_align([p for _, p, _ in slots],
+                                               [len(d.full_reps) for d in detected]), start=1):
+        det = detected[det_j] if det_j is not None else None
+        if slot_i is not None:
+            label, planned, rest_judged = slots[slot_i]
         else:
-            label, planned, rest_judged = f"Extra set {i + 1 - len(slots)}", None, True
+            n_extra += 1
+            label, planned, rest_judged = f"Extra set {n_extra}", None, False
         if det is None:
-            checks.append(SetCheck(index=i + 1, label=label, planned_reps=planned, done_reps=0,
+            checks.append(SetCheck(index=k, label=label, planned_reps=planned, done_reps=0,
                                    partial_reps=0, status="missing"))
             continue
         reps: list[RepCheck] = []
@@ -393,21 +440,25 @@ def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> 
             status = "extra"
         else:
             status = "met" if done >= planned else "short"
+        # rest: since the previous planned set (a stray movement in the rest is no set)
+        prev = prev_planned if planned is not None else prev_any
         rest_taken = rest_planned = rest_ok = None
-        if prev_set is not None:
-            rest_taken = det.start_s - prev_set.end_s
+        if prev is not None:
+            rest_taken = det.start_s - prev.end_s
             if rest_judged:
                 rest_planned = plan.rest_s
                 rest_ok = rest_taken >= plan.rest_s - REST_TOL_S
         first_v, last_v, loss = _velocity(det)
         checks.append(SetCheck(
-            index=i + 1, label=label, planned_reps=planned, done_reps=done,
+            index=k, label=label, planned_reps=planned, done_reps=done,
             partial_reps=len(det.partial_reps), status=status, detected_index=det.index,
             start_s=det.start_s, end_s=det.end_s, rest_planned_s=rest_planned,
             rest_taken_s=rest_taken, rest_ok=rest_ok, first_velocity_mps=first_v,
             last_velocity_mps=last_v, velocity_loss_pct=loss, reps=reps,
         ))
-        prev_set = det
+        prev_any = det
+        if planned is not None:
+            prev_planned = det
 
     load = plan.load_kg if load_kg is None else float(load_kg)
     faults = _tally(checks, plan)

@@ -295,3 +295,35 @@ def test_sim_5x5_short_set_and_unpaused_reps(sim_5x5):
     assert any("Missed reps in set" in c for c in cmp.cues)
     cues = {f.fault: f.cue for f in cmp.faults}
     assert cues.get("no_top_pause", cues.get("short_top_pause", "")).startswith(("Pause", "Hold"))
+
+
+def test_alignment_stray_and_missing_sets():
+    plan = load_plan("bodyweight-3x20")
+    # a stray one-rep "set" before the first set and one during a rest
+    stray = [dict(top=0.0, flags=["no_top_pause"])]
+    cmp = compare(make_analysis([stray, good_set(20), good_set(20), stray, good_set(20)],
+                                rest_s=[30, 60, 20, 40]), plan)
+    assert [s.status for s in cmp.sets] == ["extra", "met", "met", "extra", "met"]
+    assert [s.label for s in cmp.sets] == ["Extra set 1", "Set 1", "Set 2", "Extra set 2",
+                                           "Set 3"]
+    assert cmp.met and cmp.tempo_compliance == 1.0  # extra sets are not judged
+    # the rest before set 3 runs from the end of set 2, not from the stray movement
+    assert cmp.sets[4].rest_taken_s == pytest.approx(20 + 1 + 2 + 40)
+    assert cmp.sets[4].rest_ok is True
+    # a missing set in the middle stays in the middle
+    cmp = compare(make_analysis([good_set(20), good_set(3)]), plan)
+    assert [s.status for s in cmp.sets] == ["met", "short", "missing"]
+    cmp = compare(make_analysis([good_set(20), good_set(20)]), plan)
+    assert [s.status for s in cmp.sets] == ["met", "met", "missing"]
+
+
+def test_align_function():
+    from sensorcoach.compare import _align
+
+    assert _align([5, 5, 5], [5, 5, 5]) == [(0, 0), (1, 1), (2, 2)]
+    assert _align([5, 5], [5, 5, 5]) == [(0, 0), (1, 1), (None, 2)]
+    assert _align([5, 5, 5], [1, 5, 5, 5]) == [(None, 0), (0, 1), (1, 2), (2, 3)]
+    assert _align([5, 5, 5], [5, 5]) == [(0, 0), (1, 1), (2, None)]
+    assert _align([5, 5, 5], [5, 3, 5]) == [(0, 0), (1, 1), (2, 2)]
+    assert _align([], [2]) == [(None, 0)]
+    assert _align([5], []) == [(0, None)]
