@@ -10,8 +10,9 @@ What is judged, and with which tolerances (module constants, stated in the outpu
 * **Rest**: the gap between the previous planned set's end (bottom of its last rep) and
   this set's start, against the plan's ``rest_s``; too short when more than
   :data:`REST_TOL_S` short.
-* **Tempo**, per full rep of the planned sets, against the prescription eccentric-bottom-concentric-top:
-  the top pause must be held at least the prescribed time minus :data:`TOP_PAUSE_TOL_S`;
+* **Tempo**, per full rep of the planned sets, against the prescription
+  eccentric-bottom-concentric-top: the top pause must be held at least the prescribed
+  time minus :data:`TOP_PAUSE_TOL_S`;
   the eccentric must take at least the prescribed time minus :data:`ECCENTRIC_TOL_S`;
   when the prescription has a bottom pause, the time at the bottom before each rep after
   the first must be at least that minus :data:`BOTTOM_PAUSE_TOL_S`. The concentric is not
