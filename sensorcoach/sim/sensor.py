@@ -231,6 +231,8 @@ def measure(motion: Motion, spec, draw: SensorDraw, rng: np.random.Generator) ->
     keep[0] = keep[-1] = True
 
     ts_nom = draw.t0_s + k / rate
-    jit = np.clip(rng.normal(0, draw.jitter_s, n_s), -0.4 / rate, 0.4 / rate) if draw.jitter_s else 0
+    jit = 0.0
+    if draw.jitter_s:
+        jit = np.clip(rng.normal(0, draw.jitter_s, n_s), -0.4 / rate, 0.4 / rate)
     ts = np.round(ts_nom + jit, 5)
     return Measured(ts[keep], acc[keep], None if gyr is None else gyr[keep], keep, ts_nom)

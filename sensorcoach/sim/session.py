@@ -268,7 +268,6 @@ class Choreographer:
     # --- the set -------------------------------------------------------------------------
     def do_set(self, index: int, side: str | None) -> None:
         spec, r, tr = self.spec, self.rng, self.track
-        g = self.geom
         n = spec.reps_per_set
         E, Bp, C, T = spec.tempo_s
         sig = spec.tempo_jitter

@@ -4,6 +4,35 @@
 (:mod:`.session`), adds postural sway, tremor and breathing, computes the rigid-body motion of
 the sensor point and what the sensor reports (:mod:`.sensor`), and collects the ground truth
 on the recording's own clock. The same seed always gives the identical file.
+
+Truth document (``NAME.truth.json``, schema ``sensorcoach.truth/1``)
+-------------------------------------------------------------------
+All times are on the recording's ``time_s`` axis (the sensor clock, without the timestamp
+jitter); durations in seconds, lengths in metres.
+
+``seed``, ``spec`` (every :class:`SessionSpec` field), ``mount``, ``sample_rate_hz``
+``sets``: list of ``{index, start_s, end_s, full_reps, partial_reps, [side], reps}``;
+    ``start_s`` / ``end_s`` are the first rep's start and the last rep's end. Each rep:
+    ``start_s`` (concentric starts: hips leave the bottom), ``top_s`` (lockout), ``descent_s``
+    (lowering starts), ``end_s`` (bottom reached), ``concentric_s``, ``top_pause_s``,
+    ``eccentric_s``, ``bottom_pause_s`` (until the next rep of the set starts; 0 for the
+    last), ``rom_m`` (vertical travel of the sensor's mounting point over the concentric),
+    ``mean_velocity_mps`` (``rom_m / concentric_s``), ``peak_velocity_mps`` (highest upward
+    velocity of that point in the concentric), ``partial``, ``faults`` (subset of
+    ``no_top_pause``, ``fast_eccentric``, ``bounce``, ``partial``; ``bounce`` sits on the rep
+    whose eccentric ends in the bounce), ``rotation_deg`` (sensor rotation over the
+    concentric).
+``distractors``: list of ``{kind, start_s, end_s}``: everything that is not a rep
+    (``standing``, ``walking``, ``turning``, ``sitting_down``, ``sitting``, ``getting_up``,
+    ``lying_back``, ``sitting_up``, ``settling``, ``resting_on_bench``, ``bar_roll_on``,
+    ``bar_roll_off``, ``adjusting_bar``, ``bar_on_hips``, ``bar_still``, ``loading_plates``,
+    ``unloading_plates``, ``plates_touch_down``, ``dumbbell_pick_up``, ``dumbbell_put_down``,
+    ``dumbbell_place_on``, ``dumbbell_take_off``).
+``recording``: ``start_s``, ``end_s``, ``samples``, ``samples_lost``, ``gaps`` (pairs of
+    consecutive written times more than 1.5 sample intervals apart).
+``sensor``: the concrete errors drawn (mounting quaternion body->sensor, low-pass, scale and
+    cross-axis matrices, biases, noise, range, LSB, clock ppm, ``t0_s``, jitter, packet size,
+    mounting offset in the body frame); ``athlete``: the body geometry drawn.
 """
 
 from __future__ import annotations
