@@ -327,3 +327,41 @@ def test_align_function():
     assert _align([5, 5, 5], [5, 3, 5]) == [(0, 0), (1, 1), (2, 2)]
     assert _align([], [2]) == [(None, 0)]
     assert _align([5], []) == [(0, None)]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_REP = st.fixed_dictionaries({
+    "conc": st.floats(0.2, 3), "top": st.floats(0, 3), "ecc": st.floats(0.1, 5),
+    "bottom": st.floats(0, 2), "partial": st.booleans(),
+    "flags": st.lists(st.sampled_from(["no_top_pause", "fast_eccentric", "bounce", "odd"]),
+                      max_size=2, unique=True),
+    "v": st.one_of(st.none(), st.floats(0.05, 1.5)),
+})
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(_REP, min_size=1, max_size=8), max_size=8),
+       st.sampled_from(["barbell-5x5", "single-leg", "banded"]),
+       st.lists(st.floats(5, 300), min_size=8, max_size=8))
+def test_compare_invariants(sets, name, rests):
+    plan = load_plan(name)
+    a = make_analysis(sets, rest_s=rests)
+    cmp = compare(a, plan)
+    n_slots = plan.sets * (1 if not plan.per_side or cmp.merged_sides else 2)
+    assert len(cmp.planned_sets) == n_slots
+    # every detected set appears exactly once, in order
+    assert [s.detected_index for s in cmp.sets if s.detected_index is not None] == [
+        s.index for s in a.sets]
+    assert cmp.done_reps + sum(s.done_reps for s in cmp.sets if s.status == "extra") == sum(
+        len(s.full_reps) for s in a.sets)
+    assert cmp.met == (cmp.all_sets_met and cmp.tempo_met)
+    assert sum(f.count for f in cmp.faults) == sum(len(r.faults) for s in cmp.sets
+                                                   for r in s.reps)
+    for s in cmp.sets:
+        if s.velocity_loss_pct is not None:
+            assert s.first_velocity_mps and s.last_velocity_mps is not None
+    import json
+
+    json.dumps(cmp.to_dict())
