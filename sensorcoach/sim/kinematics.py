@@ -118,11 +118,12 @@ def smooth_envelope(env: np.ndarray, fs: float, width_s: float) -> np.ndarray:
     k = max(1, int(round(width_s * fs / 2)))
     if k <= 1:
         return env
-    ker = np.ones(k) / k
     out = env
     for _ in range(2):
         pad = np.pad(out, (k, k), mode="edge")
-        out = np.convolve(pad, ker, mode="same")[k:-k]
+        c = np.concatenate([[0.0], np.cumsum(pad)])
+        lo = np.arange(out.size) + k - k // 2
+        out = (c[lo + k] - c[lo]) / k
     return out
 
 

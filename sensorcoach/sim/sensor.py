@@ -28,36 +28,85 @@ from . import kinematics as km
 G = 9.80665
 
 
+def quat_from_rotvec(v: np.ndarray) -> np.ndarray:
+    """Unit quaternions (x, y, z, w) from rotation vectors (n, 3), vectorised."""
+    a = np.linalg.norm(v, axis=-1)
+    half = 0.5 * a
+    small = a < 1e-6
+    k = np.where(small, 0.5 - a * a / 48.0, np.sin(half) / np.where(small, 1.0, a))
+    return np.concatenate([v * k[..., None], np.cos(half)[..., None]], axis=-1)
+
+
+def quat_mul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product: the rotation ``p`` after ``q`` (scipy's ``p * q``)."""
+    px, py, pz, pw = np.moveaxis(p, -1, 0)
+    qx, qy, qz, qw = np.moveaxis(q, -1, 0)
+    return np.stack([pw * qx + px * qw + py * qz - pz * qy,
+                     pw * qy - px * qz + py * qw + pz * qx,
+                     pw * qz + px * qy - py * qx + pz * qw,
+                     pw * qw - px * qx - py * qy - pz * qz], axis=-1)
+
+
+def quat_conj(q: np.ndarray) -> np.ndarray:
+    return q * np.array([-1.0, -1.0, -1.0, 1.0])
+
+
+def quat_apply(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` by quaternions ``q`` (broadcasting)."""
+    u = q[..., :3]
+    w = q[..., 3:4]
+    t = 2.0 * np.cross(u, v)
+    return v + w * t + np.cross(u, t)
+
+
+def quat_to_rotvec(q: np.ndarray) -> np.ndarray:
+    q = np.where(q[..., 3:4] < 0, -q, q)
+    n = np.linalg.norm(q[..., :3], axis=-1)
+    ang = 2.0 * np.arctan2(n, q[..., 3])
+    small = n < 1e-9
+    k = np.where(small, 2.0 / np.maximum(q[..., 3], 1e-12), ang / np.where(small, 1.0, n))
+    return q[..., :3] * k[..., None]
+
+
 @dataclass
 class Motion:
-    """Noiseless motion of the sensor point on the fine grid (world frame, SI units)."""
+    """Noiseless motion of the sensor point on the fine grid (world frame, SI units).
+
+    ``quat_wb`` is the body orientation (world from body) as quaternions (x, y, z, w).
+    """
 
     fs: float
     pos_m: np.ndarray
     vel_mps: np.ndarray
     acc_mps2: np.ndarray
-    rot_wb: Rotation
+    quat_wb: np.ndarray
     omega_body_rps: np.ndarray
 
     @property
     def n(self) -> int:
         return int(self.pos_m.shape[0])
 
+    @property
+    def rot_wb(self) -> Rotation:
+        return Rotation.from_quat(self.quat_wb)
 
-def orientation(ch: np.ndarray) -> Rotation:
-    """World-from-body rotation of the channel track (see :mod:`.kinematics`)."""
+
+def orientation(ch: np.ndarray) -> np.ndarray:
+    """World-from-body quaternions of the channel track (see :mod:`.kinematics`)."""
     n = ch.shape[0]
     zero = np.zeros(n)
-    r_psi = Rotation.from_rotvec(np.column_stack([zero, zero, ch[:, km.PSI]]))
-    r_th = Rotation.from_rotvec(np.column_stack([zero, ch[:, km.THETA], zero]))
-    return (Rotation.from_rotvec(ch[:, km.W]) * r_psi * r_th * Rotation.from_rotvec(ch[:, km.B]))
+    q_psi = quat_from_rotvec(np.column_stack([zero, zero, ch[:, km.PSI]]))
+    q_th = quat_from_rotvec(np.column_stack([zero, ch[:, km.THETA], zero]))
+    q = quat_mul(quat_mul(quat_from_rotvec(ch[:, km.W]), q_psi),
+                 quat_mul(q_th, quat_from_rotvec(ch[:, km.B])))
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
 
 
 def body_motion(ch: np.ndarray, impulses: list[tuple[int, np.ndarray]], fs: float,
                 offset_body: np.ndarray) -> Motion:
     dt = 1.0 / fs
-    rot = orientation(ch)
-    pos = ch[:, km.POS] + rot.apply(offset_body)
+    q = orientation(ch)
+    pos = ch[:, km.POS] + quat_apply(q, offset_body[None, :])
     vel = np.gradient(pos, dt, axis=0, edge_order=2)
     acc = np.gradient(vel, dt, axis=0, edge_order=2)
     n = pos.shape[0]
@@ -66,12 +115,11 @@ def body_motion(ch: np.ndarray, impulses: list[tuple[int, np.ndarray]], fs: floa
             continue
         k = min(a.shape[0], n - i0)
         acc[i0:i0 + k] += a[:k]
-    rel = rot[:-1].inv() * rot[1:]
-    w_mid = rel.as_rotvec() / dt
+    w_mid = quat_to_rotvec(quat_mul(quat_conj(q[:-1]), q[1:])) / dt
     omega = np.empty((n, 3))
     omega[1:-1] = 0.5 * (w_mid[1:] + w_mid[:-1])
     omega[0], omega[-1] = w_mid[0], w_mid[-1]
-    return Motion(fs, pos, vel, acc, rot, omega)
+    return Motion(fs, pos, vel, acc, q, omega)
 
 
 @dataclass
@@ -189,10 +237,10 @@ def measure(motion: Motion, spec, draw: SensorDraw, rng: np.random.Generator) ->
     rate = spec.sample_rate_hz
     fs = motion.fs
     mount = Rotation.from_quat(draw.mount_quat)
-    r_ws = motion.rot_wb * mount
+    q_ws = quat_mul(motion.quat_wb, draw.mount_quat[None, :])
     f_world = motion.acc_mps2 / G
     f_world[:, 2] += 1.0
-    f_sens = r_ws.inv().apply(f_world)
+    f_sens = quat_apply(quat_conj(q_ws), f_world)
     f_sens = _lowpass(f_sens, fs, draw.lpf_hz)
     w_sens = None
     if spec.gyro:

@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..consts import ACC_COLS, FORMAT_KEY, FORMAT_VERSION, GYR_COLS, TIME_COL
 from ..types import Recording, SampleChunk
@@ -176,7 +177,8 @@ def _truth(spec: SessionSpec, seed: int, chor: Choreographer, motion: Motion,
         for rp in st.reps:
             rom = z[rp.top] - z[rp.start]
             dur_c = (rp.top - rp.start) / fs
-            rel = motion.rot_wb[rp.start].inv() * motion.rot_wb[rp.top]
+            rel = Rotation.from_quat(motion.quat_wb[rp.start]).inv() * Rotation.from_quat(
+                motion.quat_wb[rp.top])
             bottom = 0.0 if rp.next_start is None else (rp.next_start - rp.end) / fs
             reps.append({
                 "start_s": _r(clock(rp.start)), "top_s": _r(clock(rp.top)),
