@@ -68,6 +68,9 @@ class Segment:
     knock: bool
     peak_abs_acc_g: float  # largest |vertical acceleration| near the start, g
     peak_frac: float  # where in the segment the rate peaked (0 start .. 1 end)
+    u_start: np.ndarray | None = None  # gravity direction before / after, sensor frame
+    u_end: np.ndarray | None = None
+    walked_before: bool = False  # step impacts in the seconds before the movement
 
 
 @dataclass
@@ -106,34 +109,45 @@ class RepDetector:
     partial_fraction : float
         A concentric reaching less than this fraction of the set's typical full range is a
         partial rep (listed and flagged, not counted).
+    min_fraction : float
+        Below this fraction of the set's range a movement is settling, not a rep at all.
     hip_min_deg, hip_max_deg : float
         Pelvis rotation of a hip-thrust concentric on a hip mount (a full rep is typically
         25-55 degrees; getting up from the floor is 70-100).
     bar_min_m, bar_max_m : float
-        Vertical travel of a concentric on a bar mount.
+        Vertical travel of a concentric on a bar mount (the hips cannot rise much more
+        than bench height minus the hover height: ~0.25-0.45 m).
     min_rise_m, hip_min_rise_m_per_deg : float
         A hip-mount concentric must raise the hips at least this much, and at least this
-        much per degree of pelvis rotation (the arc around the bench gives ~0.009 m/deg).
+        much per degree of pelvis rotation (the arc around the bench gives ~0.005-0.009 m/deg;
+        lying back onto the bench ~0.001).
     bar_max_rotation_deg : float
         A bar that rotates more than this during a "concentric" is being rolled, not lifted.
+    max_hold_s, confirm_fraction : float
+        The first rep of a set is counted once its lowering (at least ``confirm_fraction``
+        of its range, starting within ``max_hold_s`` of lockout) confirms it.
     no_top_pause_s, fast_eccentric_s : float
         Fault thresholds: top pause shorter than / eccentric faster than.
     bounce_acc_g : float
         Vertical deceleration at the bottom, above 1 g rest, that marks a bounce.
-    knock_g : float
-        ``|f|`` above this inside a movement is an impact (plates, dropping the bar).
+    knock_g, knock_window_s : float
+        ``|f|`` above ``knock_g`` inside a movement, or in the ``knock_window_s`` before it,
+        is an impact (plates being loaded, the bar dropped): the movement is not a rep.
     lookahead_s : float
         Data past a segment's end the detector waits for before deciding on it.
     """
 
-    def __init__(self, *, mount: str | None = None, set_gap_s: float = 15.0,
-                 partial_fraction: float = 0.75, hip_min_deg: float = 12.0,
-                 hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.75,
+    def __init__(self, *, mount: str | None = None, set_gap_s: float = 8.0,
+                 partial_fraction: float = 0.75, min_fraction: float = 0.28,
+                 hip_min_deg: float = 12.0,
+                 hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.5,
                  bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
-                 hip_min_rise_m_per_deg: float = 0.004,
-                 max_concentric_s: float = 6.0, min_concentric_s: float = 0.2,
+                 hip_min_rise_m_per_deg: float = 0.002,
+                 max_concentric_s: float = 6.0, min_concentric_s: float = 0.35,
                  no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
-                 bounce_acc_g: float = 0.4, knock_g: float = 3.0, lookahead_s: float = 0.1):
+                 max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
+                 bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
+                 lookahead_s: float = 0.1):
         if mount is not None and mount not in MOUNTS:
             raise ValueError(f"mount must be one of {MOUNTS} or None, got {mount!r}")
         self.mount = mount
@@ -152,6 +166,10 @@ class RepDetector:
         self.fast_eccentric_s = fast_eccentric_s
         self.bounce_acc_g = bounce_acc_g
         self.knock_g = knock_g
+        self.max_hold_s = max_hold_s
+        self.confirm_fraction = confirm_fraction
+        self.knock_window_s = knock_window_s
+        self.min_fraction = min_fraction
         self.lookahead_s = lookahead_s
         self._started = False
 
@@ -171,6 +189,7 @@ class RepDetector:
         self._pending: list[tuple[int, str, RawSegment]] = []
         self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
         self._hip_sign = 0  # +1: rising tilt is up; learned from confident segments
+        self._first: Segment | None = None  # a set's first concentric, awaiting its lowering
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
         self._last_rep: _Rep | None = None
@@ -273,10 +292,13 @@ class RepDetector:
         a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
         cosang = float(np.clip(np.dot(u[a0], u[a1]), -1.0, 1.0))
         rotation = math.degrees(math.acos(cosang))
-        # plate knocks: g-level spikes inside the movement (the first 0.2 s may hold a
-        # bounce off the bottom, which belongs to the previous rep)
-        raw_m = h["raw_m_g"][a0 + int(0.2 * GRID_RATE_HZ):a1 + 1]
-        knock = bool(raw_m.size and raw_m.max() > self.knock_g)
+        # plate knocks: g-level spikes in the seconds before or inside the movement (the
+        # first 0.2 s may hold a bounce off the bottom, which belongs to the previous rep)
+        k0 = max(i_lo_bound, h.index_t(t_start - self.knock_window_s))
+        pre = h["raw_m_g"][k0:max(k0, a0 - int(0.15 * GRID_RATE_HZ))]
+        inside = h["raw_m_g"][a0 + int(0.2 * GRID_RATE_HZ):a1 + 1]
+        knock = bool((pre.size and pre.max() > self.knock_g)
+                     or (inside.size and inside.max() > self.knock_g))
         if ch == "hip":
             # the pelvis rotation itself (exact, free of the arc estimate's lag)
             amp = rotation
@@ -290,7 +312,11 @@ class RepDetector:
                        t_start=t_start, t_end=t_end, k_end=raw.k_end, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
-                       peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start))
+                       peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start),
+                       u_start=u[a0].copy(), u_end=u[a1].copy(),
+                       walked_before=bool(h["walking"][
+                           max(i_lo_bound, h.index_t(t_start - 2.0)):
+                           max(i_lo_bound, h.index_t(t_start - 0.2))].any()))
 
     def _hip_direction(self, tilt_dir: int, dz: float, dur: float, amp: float) -> int:
         """Which way is up on the tilt signal: learned from clear rising/falling moves."""
@@ -332,15 +358,41 @@ class RepDetector:
         if s.channel == "hip":
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
-            return (self.hip_min_deg <= s.amp <= self.hip_max_deg
+            if not (self.hip_min_deg <= s.amp <= self.hip_max_deg
                     and max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
-                    <= s.dz_m <= self.bar_max_m)
+                    <= s.dz_m <= self.bar_max_m):
+                return False
+            return self._hip_posture_ok(s)
         return (self.bar_min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
+
+    def _hip_posture_ok(self, s: Segment) -> bool:
+        """Nobody walks straight into a hip thrust: no step impacts just before it."""
+        return not s.walked_before
+
+    def _is_big_move(self, s: Segment) -> bool:
+        """A movement far larger than a hip thrust: the athlete left the lifting position."""
+        if s.channel == "hip":
+            return s.amp > self.hip_max_deg or abs(s.dz_m) > self.bar_max_m
+        return s.rotation_deg > 45.0 or abs(s.dz_m) > self.bar_max_m
 
     def _on_segment(self, s: Segment) -> list:
         events: list = []
         rep = self._last_rep
+        if s.direction < 0 and rep is not None and self._is_big_move(s):
+            events.extend(self._close_set(at_s=self._newest_t))
+            return events
+        first = self._first
+        if first is not None:
+            self._first = None
+            if (s.direction < 0 and s.channel == first.channel
+                    and first.t_end - 0.05 <= s.t_start <= first.t_end + self.max_hold_s
+                    and s.amp >= self.confirm_fraction * first.amp):
+                # the lowering confirms the first rep of a set
+                events.extend(self._count(first))
+                self._last_rep.down = s
+                self.phase = "eccentric"
+                return events
         if s.direction < 0:
             if rep is not None and rep.up.channel == s.channel:
                 if rep.down is None and s.t_start >= rep.up.t_end - 0.05:
@@ -352,15 +404,28 @@ class RepDetector:
             return events
         # rising segment: a concentric?
         if not self._is_concentric(s):
+            if rep is not None and self._is_big_move(s):  # getting up, sitting up...
+                events.extend(self._close_set(at_s=self._newest_t))
             return events
-        if self.mount is None:
-            self.mount = s.channel
-        elif s.channel != self.mount:
+        if self.mount is not None and s.channel != self.mount:
             return events
         # set membership
         if rep is not None and (s.t_start - self._rep_end(rep) > self.set_gap_s):
             events.extend(self._close_set(at_s=self._newest_t))
             rep = None
+        if rep is None:
+            # the first rep of a set waits for its lowering: getting up, lying back or
+            # sitting down end like a concentric but never come back down
+            self._first = s
+            return events
+        return events + self._count(s)
+
+    def _count(self, s: Segment) -> list:
+        """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
+        events: list = []
+        rep = self._last_rep
+        if self.mount is None:
+            self.mount = s.channel
         if rep is not None:
             if s.t_start - self._rep_end(rep) < 0.15:
                 rep.next_up = s
@@ -370,6 +435,8 @@ class RepDetector:
             self._sets.append(self._cur)
         ref = self._reference_amp(s.channel)
         frac = s.amp / ref if ref else None
+        if frac is not None and frac < self.min_fraction:
+            return events
         partial = frac is not None and frac < self.partial_fraction
         count = None if partial else sum(1 for r in self._cur.reps if not r.partial) + 1
         new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
@@ -378,6 +445,7 @@ class RepDetector:
             new.bottom_before_s = max(0.0, s.t_start - self._rep_end(rep))
         self._cur.reps.append(new)
         self._last_rep = new
+
         self.phase = "top"
         if partial:
             events.append(PartialEvent(set=new.set_index, at_s=self._newest_t,
@@ -389,10 +457,12 @@ class RepDetector:
         return events
 
     def _reference_amp(self, ch: str) -> float | None:
-        amps = self._cur.full_amps if self._cur else []
-        if amps:
-            return float(np.median(amps))
-        return self._ref_amp.get(ch)
+        # every rep of the set votes (a single odd first rep cannot hold the reference)
+        amps = [r.up.amp for r in self._cur.reps] if self._cur else []
+        prev = self._ref_amp.get(ch)
+        if prev is not None:  # the previous set's range is one more vote
+            amps.append(prev)
+        return float(np.median(amps)) if amps else None
 
     @staticmethod
     def _rep_end(rep: _Rep) -> float:
@@ -466,6 +536,10 @@ class RepDetector:
         if not open_seg and not self._pending and t_now - self._rep_end(rep) > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return math.degrees(math.acos(float(np.clip(np.dot(a, b), -1.0, 1.0))))
 
 
 def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,

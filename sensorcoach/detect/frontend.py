@@ -102,7 +102,8 @@ class _Stillness:
         self.thr = (std_g * self.scale) ** 2
         self.count = 0
 
-    def __call__(self, m: np.ndarray) -> np.ndarray:
+    def __call__(self, m: np.ndarray, *, moving: bool = False) -> np.ndarray:
+        """1 where steady (or, with ``moving=True``, where varying more than ``std_g``)."""
         q = np.round(m * self.scale).astype(np.int64)
         s1 = self.s1(q).astype(float)
         s2 = self.s2(q * q).astype(float)
@@ -110,7 +111,8 @@ class _Stillness:
         var = (s2 - s1 * s1 / n) / n
         seen = self.count + np.arange(1, len(m) + 1)
         self.count += len(m)
-        return ((var < self.thr) & (seen >= n)).astype(np.int64)
+        flag = var >= self.thr if moving else var < self.thr
+        return (flag & (seen >= n)).astype(np.int64)
 
 
 class _RestLevel:
@@ -217,6 +219,63 @@ class _ZuptVelocity:
         return az, v_q / self.v_scale
 
 
+class _SteppedMedian:
+    """Median of the trailing ``n`` samples, evaluated every ``step`` grid samples and held.
+
+    Robust rest level of ``|f|``: during a set the acceleration lobes of the reps fall on
+    both sides of it and the pauses sit on it. Each value depends only on the samples in its
+    window, so it is chunk-exact.
+    """
+
+    def __init__(self, n: int, step: int):
+        self.n, self.step = n, step
+        self.buf = np.empty(0)
+        self.k_seen = 0  # samples seen so far
+        self.value: float | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        full = np.concatenate([self.buf, x])
+        n_pre = len(self.buf)
+        k_glob = self.k_seen + np.arange(len(x))  # global index of each new sample
+        at = np.flatnonzero(k_glob % self.step == 0)
+        out = np.empty(len(x))
+        if self.value is None:
+            self.value = float(x[0])
+        vals = np.empty(len(at))
+        if len(at):
+            ends = n_pre + at  # position in ``full`` of the sample closing each window
+            starts = np.maximum(ends - self.n + 1, 0)
+            full_windows = starts == ends - self.n + 1
+            if full_windows.any() and len(full) >= self.n:
+                win = sliding_window_view(full, self.n)
+                vals[full_windows] = np.median(win[starts[full_windows]], axis=1)
+            for i in np.flatnonzero(~full_windows):  # the first seconds of the stream
+                vals[i] = float(np.median(full[starts[i]:ends[i] + 1]))
+        # hold each value until the next evaluation
+        idx = np.searchsorted(at, np.arange(len(x)), side="right") - 1
+        out = np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(at) else self.value,
+                       self.value)
+        if len(at):
+            self.value = float(vals[-1])
+        self.buf = full[-(self.n - 1):]
+        self.k_seen += len(x)
+        return out
+
+
+class _Walking:
+    """1 where step impacts were felt: the part of ``|f|`` above the movement band varied by
+    more than ``walk_std_g`` over the trailing ``window`` samples (smooth hip thrusts don't).
+    """
+
+    def __init__(self, window: int, walk_std_g: float):
+        self.var = _Stillness(window, walk_std_g)
+
+    def __call__(self, hf_g: np.ndarray) -> np.ndarray:
+        return self.var(hf_g, moving=True)
+
+
 class Resampler:
     """Linear interpolation of an irregular stream onto the grid ``t0 + k / rate``.
 
@@ -285,6 +344,7 @@ class Features:
     tilt_deg: np.ndarray  # signed tilt along the dominant arc
     tilt_rate_dps: np.ndarray  # its smoothed derivative
     gyr_dps: np.ndarray | None  # (n, 3) low-passed gyro, if any
+    walking: np.ndarray  # 1 where step impacts were felt in the trailing second
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -299,6 +359,8 @@ class FrontEnd:
         Low-pass corner for the specific force (movement band).
     rest_window_s : float
         Trailing window of the rest level of ``|f|`` (absorbs scale and bias errors).
+    rest_median_s : float
+        Window of the robust (median) rest level that a zero-velocity update must match.
     still_window_s, still_std_g : float
         The sensor counts as still where ``|f|`` (low-passed) varied less than ``still_std_g``
         over the trailing ``still_window_s``.
@@ -310,12 +372,16 @@ class FrontEnd:
         Corner of the slow mean orientation and of the arc-direction estimate.
     rate_lp_hz : float
         Low-pass corner of the tilt rate.
+    gyro_crossover_hz : float
+        With a gyroscope, the tilt rate comes from the accelerometer below this frequency
+        and from the gyroscope above it.
     """
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
-                 still_window_s: float = 0.6,
-                 still_std_g: float = 0.006, rest_tol_g: float = 0.01, leak_hz: float = 0.01,
+                 rest_median_s: float = 6.0, still_window_s: float = 0.6,
+                 still_std_g: float = 0.006, rest_tol_g: float = 0.008, leak_hz: float = 0.01,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
+                 gyro_crossover_hz: float = 0.5,
                  rate_hz: float = GRID_RATE_HZ):
         from scipy.signal import bilinear, butter
 
@@ -328,6 +394,8 @@ class FrontEnd:
         n_rest = int(round(rest_window_s * fs))
         self._still = _Stillness(int(round(still_window_s * fs)), still_std_g)
         self._rest = _RestLevel(n_rest)
+        self._rest_median = _SteppedMedian(int(round(rest_median_s * fs)),
+                                           int(round(0.25 * fs)))
         self._zupt = _ZuptVelocity(int(round(still_window_s * fs)), 1.0 / fs)
         w = 2 * np.pi * leak_hz
         zeta = 0.8
@@ -336,6 +404,9 @@ class FrontEnd:
         self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
+        self._walking = _Walking(int(fs), 0.04)
+        self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
+        self._cf_lo_g = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._d_prev: np.ndarray | None = None
         self._tilt_prev: np.ndarray | None = None
         # Low-frequency group delays (s) of the signal chains, used to undo filter lag in
@@ -363,17 +434,18 @@ class FrontEnd:
         az = (m - rest) * STANDARD_GRAVITY_MPS2
         # a zero-velocity update needs real rest: steady AND at the rest level (the flat
         # extremum of a smooth acceleration lobe is steady too, but not at rest)
-        at_rest = still * (np.abs(m - rest) < self.rest_tol_g)
+        at_rest = still * (np.abs(m - self._rest_median(m)) < self.rest_tol_g)
         az_bar, vz = self._zupt(m, at_rest)
         z = self._z(vz)
 
-        tilt, rate = self._tilt(u)
+        tilt, rate = self._tilt(u, gyr)
+        walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, az_bar_mps2=az_bar,
                          vz_mps=vz, z_m=z,
-                         tilt_deg=tilt, tilt_rate_dps=rate, gyr_dps=gyr)
+                         tilt_deg=tilt, tilt_rate_dps=rate, gyr_dps=gyr, walking=walking)
         return feats, gaps
 
-    def _tilt(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _tilt(self, u: np.ndarray, gyr: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         us = self._u_slow(u)
         us /= np.maximum(np.linalg.norm(us, axis=1), 1e-9)[:, None]
         w = u - (u * us).sum(axis=1)[:, None] * us
@@ -403,6 +475,13 @@ class FrontEnd:
         self._tilt_prev = u[-1].copy()
         cos_t = np.sqrt(np.maximum(1.0 - proj * proj, 0.25))
         rate = np.degrees((du * d).sum(axis=1) / cos_t) * self.rate_hz
+        if gyr is not None:
+            # complementary filter: the accelerometer's tilt rate is exact and unbiased
+            # slowly but is bent by linear acceleration in fast reps; the gyro's rate about
+            # the arc axis (du/dt = u x w, so du/dt . d = w . (d x u)) is immune to linear
+            # acceleration and its bias is removed by the high-pass
+            gyro_rate = (gyr * np.cross(d, u)).sum(axis=1)
+            rate = self._cf_lo(rate) + gyro_rate - self._cf_lo_g(gyro_rate)
         return tilt, self._rate_lp(rate)
 
 
