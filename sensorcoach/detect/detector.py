@@ -126,6 +126,10 @@ class RepDetector:
     max_hold_s, confirm_fraction : float
         The first rep of a set is counted once its lowering (at least ``confirm_fraction``
         of its range, starting within ``max_hold_s`` of lockout) confirms it.
+    pose_match_deg : float
+        Within a set, a rep must start within this angle of the previous rep's bottom
+        orientation and lock out within it of the previous lockout (getting up after the
+        last rep starts from sitting).
     no_top_pause_s, fast_eccentric_s : float
         Fault thresholds: top pause shorter than / eccentric faster than.
     bounce_acc_g : float
@@ -146,6 +150,7 @@ class RepDetector:
                  max_concentric_s: float = 6.0, min_concentric_s: float = 0.35,
                  no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
+                 pose_match_deg: float = 25.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
                  lookahead_s: float = 0.1):
         if mount is not None and mount not in MOUNTS:
@@ -168,6 +173,7 @@ class RepDetector:
         self.knock_g = knock_g
         self.max_hold_s = max_hold_s
         self.confirm_fraction = confirm_fraction
+        self.pose_match_deg = pose_match_deg
         self.knock_window_s = knock_window_s
         self.min_fraction = min_fraction
         self.lookahead_s = lookahead_s
@@ -383,12 +389,13 @@ class RepDetector:
             events.extend(self._close_set(at_s=self._newest_t))
             return events
         first = self._first
-        if first is not None:
-            self._first = None
-            if (s.direction < 0 and s.channel == first.channel
-                    and first.t_end - 0.05 <= s.t_start <= first.t_end + self.max_hold_s
-                    and s.amp >= self.confirm_fraction * first.amp):
+        if first is not None and s.channel == first.channel:
+            if s.t_start > first.t_end + self.max_hold_s:
+                self._first = None  # held too long: it was not a rep
+            elif (s.direction < 0 and s.t_start >= first.t_end - 0.05
+                  and s.amp >= self.confirm_fraction * first.amp):
                 # the lowering confirms the first rep of a set
+                self._first = None
                 events.extend(self._count(first))
                 self._last_rep.down = s
                 self.phase = "eccentric"
@@ -418,7 +425,18 @@ class RepDetector:
             # sitting down end like a concentric but never come back down
             self._first = s
             return events
+        if not self._same_pose(rep, s):
+            return events
         return events + self._count(s)
+
+    def _same_pose(self, rep: _Rep, s: Segment) -> bool:
+        """Within a set every rep starts where the last one ended and locks out alike."""
+        if s.u_start is None or rep.up.u_end is None:
+            return True
+        bottom = rep.down.u_end if rep.down is not None and rep.down.u_end is not None \
+            else rep.up.u_start
+        return (_angle_deg(s.u_start, bottom) <= self.pose_match_deg
+                and _angle_deg(s.u_end, rep.up.u_end) <= self.pose_match_deg)
 
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
