@@ -122,6 +122,26 @@ def body_motion(ch: np.ndarray, impulses: list[tuple[int, np.ndarray]], fs: floa
     return Motion(fs, pos, vel, acc, q, omega)
 
 
+def soft_tissue(motion: Motion, f_hz: float, zeta: float) -> None:
+    """Mount the sensor point on a damped spring (a belt on soft tissue), in place.
+
+    The relative displacement ``d`` obeys ``d'' + 2 zeta w d' + w^2 d = -a`` (``a`` the
+    point's acceleration, knocks included), discretised with the bilinear transform; the
+    sensor point then moves by ``p + d`` and accelerates by ``a + d''``. Slow motion is
+    unchanged (``d`` ~ ``a / w^2``, a fraction of a millimetre); impacts ring and overshoot.
+    """
+    fs = motion.fs
+    w = 2 * np.pi * f_hz
+    b, a = signal.bilinear([-1.0], [1.0, 2 * zeta * w, w * w], fs)
+    zi = signal.lfilter_zi(b, a)[:, None] * motion.acc_mps2[0][None, :]
+    d, _ = signal.lfilter(b, a, motion.acc_mps2, axis=0, zi=zi)
+    dt = 1.0 / fs
+    dv = np.gradient(d, dt, axis=0, edge_order=2)
+    motion.pos_m += d
+    motion.vel_mps += dv
+    motion.acc_mps2 += np.gradient(dv, dt, axis=0, edge_order=2)
+
+
 @dataclass
 class SensorDraw:
     """Concrete sensor errors drawn for one session (reported in the truth file)."""

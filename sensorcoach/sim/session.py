@@ -103,6 +103,7 @@ class RepTruth:
     next_start: int | None
     partial: bool
     faults: list[str]
+    rest_pause: bool = False
 
 
 @dataclass
@@ -134,6 +135,8 @@ class Choreographer:
         self.fs = fs
         self.ath = draw_athlete(rng, spec)
         self.hip = spec.mount == "hip"
+        #: barbell plates touching the floor at the bottom of each rep (a tap)
+        self.plate_tap = spec.variant == "barbell" and bool(rng.random() < 0.4)
         self.sets: list[SetTruth] = []
         self.activities: list[dict[str, Any]] = []
         #: hip belt slipping on the pelvis: (start index, end index, rotation vector rad)
@@ -369,8 +372,22 @@ class Choreographer:
                 hover = soft * r.uniform(-0.006, 0.006) * np.sin(np.pi * tau) ** 2
                 tr.append(self.pose_s(s_lo_next + hover), self.pose_s(s_lo_next)[0],
                           self.ENV_BOTTOM)
+            if self.plate_tap:  # the plates tap the floor at the bottom of every rep
+                amp = r.uniform(0.4, 1.8) if not self.hip else r.uniform(0.08, 0.3)
+                pulse = km.damped_pulse(self.fs, amp * G, r.uniform(25, 60), r.uniform(0.004, 0.01))
+                tr.impulses.append((i_end, pulse[:, None] * np.array([[0.0, 0.0, 1.0]])))
+            rest_pause = (spec.midset_pause > 0 and i < n - 1 and not bounce
+                          and r.random() < spec.midset_pause)
+            if rest_pause:  # catch a breath / re-adjust at the bottom, then carry on
+                tr.hold(r.uniform(0.5, 2.5), self.ENV_BENCH)
+                mid = self.pose_s(s_lo_next + r.uniform(0.02, 0.07), r.normal(0, 2) * DEG)[0]
+                mid[8:11] += r.normal(0, 1.5, 3) * DEG
+                tr.path(r.uniform(0.6, 1.5), [(0.5, mid), (1.0, self.pose_s(s_lo_next)[0])],
+                        self.ENV_MOVE)
+                tr.hold(r.uniform(0.5, 2.5), self.ENV_BENCH)
             next_start = tr.n if i < n - 1 else None
-            st.reps.append(RepTruth(i_start, i_top, i_desc, i_end, next_start, partial, faults))
+            st.reps.append(RepTruth(i_start, i_top, i_desc, i_end, next_start, partial, faults,
+                                    rest_pause))
             s_lo = s_lo_next
             bounce_next = bounce
             a_next = r.uniform(0.9, 1.3) if bounce else None
@@ -444,7 +461,7 @@ class Choreographer:
                 if g[k] < 0.3:
                     continue
                 amp = a.heel_g * g[k] * self._ln(0.2) * G
-                pulse = km.damped_pulse(self.fs, amp, r.uniform(12, 25), r.uniform(0.015, 0.035))
+                pulse = km.damped_pulse(self.fs, amp, r.uniform(8, 18), r.uniform(0.015, 0.035))
                 fwd = np.array([np.cos(psi[k]), np.sin(psi[k]), 0.0])
                 vec = np.array([0, 0, 1.0]) - 0.4 * fwd + r.normal(0, 0.1, 3)
                 tr.impulses.append((i0 + int(k), pulse[:, None] * vec[None, :]))

@@ -49,7 +49,7 @@ from scipy.spatial.transform import Rotation
 from ..consts import ACC_COLS, FORMAT_KEY, FORMAT_VERSION, GYR_COLS, TIME_COL
 from ..types import Recording, SampleChunk
 from . import kinematics as km
-from .sensor import Measured, Motion, SensorDraw, body_motion, draw_sensor, measure
+from .sensor import Measured, Motion, SensorDraw, body_motion, draw_sensor, measure, soft_tissue
 from .session import Choreographer
 from .spec import SessionSpec
 
@@ -137,6 +137,10 @@ def simulate(spec: SessionSpec, seed: int) -> SimResult:
     ch = _perturb(ch, fs, r_pert, chor.slips)
     offset = _mount_offset(spec, chor.ath, r_sens)
     motion = body_motion(ch, track.impulses, fs, offset)
+    soft = None
+    if spec.mount == "hip":  # the belt sits on soft tissue: a damped spring
+        soft = (float(r_sens.uniform(12.0, 25.0)), float(r_sens.uniform(0.2, 0.45)))
+        soft_tissue(motion, *soft)
     draw = draw_sensor(spec, r_sens, fs)
     meas = measure(motion, spec, draw, r_meas)
 
@@ -145,6 +149,9 @@ def simulate(spec: SessionSpec, seed: int) -> SimResult:
 
     fine_t = clock(np.arange(motion.n))
     truth = _truth(spec, seed, chor, motion, draw, meas, offset, clock)
+    if soft is not None:
+        truth["sensor"]["soft_tissue_hz"] = round(soft[0], 2)
+        truth["sensor"]["soft_tissue_damping"] = round(soft[1], 3)
     meta = {
         "mount": spec.mount,
         "sample_rate_hz": f"{spec.sample_rate_hz:g}",
@@ -158,6 +165,8 @@ def simulate(spec: SessionSpec, seed: int) -> SimResult:
         "sim_seed": str(int(seed)),
         "sim_variant": spec.variant,
     }
+    if not spec.meta_mount:
+        del meta["mount"]
     samples = SampleChunk(meas.time_s, meas.acc_g, meas.gyr_dps)
     return SimResult(Recording(samples=samples, meta=meta), truth, motion, fine_t)
 
@@ -191,6 +200,8 @@ def _truth(spec: SessionSpec, seed: int, chor: Choreographer, motion: Motion,
                 "partial": rp.partial, "faults": list(rp.faults),
                 "rotation_deg": _r(np.degrees(rel.magnitude()), 2),
             })
+            if rp.rest_pause:
+                reps[-1]["rest_pause"] = True
         full = sum(not r["partial"] for r in reps)
         d = {"index": st.index, "start_s": reps[0]["start_s"], "end_s": reps[-1]["end_s"],
              "full_reps": full, "partial_reps": len(reps) - full, "reps": reps}

@@ -63,6 +63,9 @@ class SessionSpec:
     activities : bool
         Add realistic non-rep activity (walking, getting up, rolling the bar, loading plates,
         settling) before, between and after sets. Without it the athlete only waits.
+    midset_pause : float
+        Per-rep probability of a rest-pause inside a set: 2-6 s at the bottom with a small
+        re-adjustment, then the set goes on (the long ``bottom_pause_s`` is in the truth).
     walk_between_sets : float
         Probability (hip mount) of getting up and walking around during a rest, or (bar
         mount) of rolling the bar off and re-rolling it for the next set.
@@ -92,6 +95,8 @@ class SessionSpec:
         Per-rep probabilities of ``no_top_pause``, ``fast_eccentric``, ``bounce``, ``partial``.
     plan : str
         Free text for the ``plan`` metadata line.
+    meta_mount : bool
+        Write the ``mount`` metadata line (the contract allows it to be missing).
     """
 
     mount: str = "hip"
@@ -106,6 +111,7 @@ class SessionSpec:
     lead_in_s: float = 40.0
     lead_out_s: float = 20.0
     activities: bool = True
+    midset_pause: float = 0.0
     walk_between_sets: float = 0.5
     sample_rate_hz: float = 100.0
     gyro: bool = True
@@ -124,6 +130,7 @@ class SessionSpec:
     burst_per_min: float = 0.0
     fault_rates: dict[str, float] = field(default_factory=_default_faults)
     plan: str = ""
+    meta_mount: bool = True
 
     def __post_init__(self) -> None:
         if self.mount not in ("hip", "bar"):
@@ -254,4 +261,7 @@ def random_spec(rng: np.random.Generator) -> SessionSpec:
     else:
         spec.fault_rates = {k: float(rng.uniform(0, 0.03)) for k in FAULTS}
     spec.activities = bool(rng.random() < 0.9)
+    if variant in ("barbell", "dumbbell") and rng.random() < 0.4:
+        spec.midset_pause = float(rng.uniform(0.02, 0.08))
+    spec.meta_mount = bool(rng.random() < 0.85)
     return replace(spec, plan="")
