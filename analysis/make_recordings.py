@@ -36,7 +36,7 @@ RECORDINGS: dict[str, tuple[int, str, str, dict, str]] = {
         "around the sets"),
     "bar_barbell_5x5_gyro_100hz": (
         102, "barbell", "bar",
-        dict(rest_s=12.0, lead_in_s=15.0, lead_out_s=6.0, sample_rate_hz=100.0, gyro=True,
+        dict(rest_s=10.0, lead_in_s=12.0, lead_out_s=5.0, sample_rate_hz=100.0, gyro=True,
              load_kg=120.0, tempo_s=(2, 0, 1.8, 1), walk_between_sets=0.5),
         "heavy 5x5 (slow, fatiguing concentrics), sensor on the barbell: plate loading "
         "knocks, rolling the bar on and off, bar resting on the hips"),
@@ -47,7 +47,7 @@ RECORDINGS: dict[str, tuple[int, str, str, dict, str]] = {
         "heavy 5x5 with a 3-1-1.6-2 tempo, hip belt, cheap accelerometer-only sensor at 25 Hz"),
     "hip_single_leg_2x10_slow_acc_52hz": (
         104, "single_leg", "hip",
-        dict(sets=2, reps_per_set=10, rest_s=20.0, lead_in_s=25.0, lead_out_s=10.0,
+        dict(sets=2, reps_per_set=10, rest_s=12.0, lead_in_s=20.0, lead_out_s=8.0,
              sample_rate_hz=52.0, gyro=False, tempo_s=(4, 1, 3, 2)),
         "single-leg, one set per side (left then right), slow 4-1-3-2 tempo, pelvic obliquity"),
     "hip_banded_3x15_quick_104hz": (
@@ -69,7 +69,7 @@ RECORDINGS: dict[str, tuple[int, str, str, dict, str]] = {
         "jitter, +-2 g range"),
     "hip_bodyweight_faults_2x10_gyro_50hz": (
         108, "bodyweight", "hip",
-        dict(sets=2, reps_per_set=10, rest_s=25.0, lead_in_s=20.0, lead_out_s=8.0,
+        dict(sets=2, reps_per_set=10, rest_s=15.0, lead_in_s=15.0, lead_out_s=6.0,
              sample_rate_hz=50.0, gyro=True, tempo_s=(3, 1, 1, 2), fault_rates=FAULTY),
         "a sloppy athlete on a 3-1-1-2 prescription: skipped top pauses, fast eccentrics, "
         "bounces out of the bottom, partial reps (see the truth file's faults)"),
