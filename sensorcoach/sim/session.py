@@ -181,12 +181,13 @@ class Choreographer:
         hb = a.hip_bottom_z + r.normal(0, 0.008)
         L = a.torso_l
         phi_b = float(np.arcsin(np.clip((sz - hb) / L, 0.2, 0.95)))
-        if self.spec.variant == "barbell":  # the plates cannot go through the floor
-            for _ in range(20):
-                bar_z = sz - L * np.sin(phi_b) + a.d_bar * np.cos(phi_b)
-                if bar_z >= PLATE_RADIUS_M + 0.005:
-                    break
-                hb += 0.005
+        if self.spec.variant == "barbell":
+            # at the bottom the plates rest on (tap) or hover just above the floor: the bar's
+            # height fixes the hip's (bar = hip + d_bar cos phi)
+            target = PLATE_RADIUS_M + (r.uniform(0.0, 0.004) if self.plate_tap
+                                       else r.uniform(0.006, 0.04))
+            for _ in range(5):
+                hb = float(np.clip(target - a.d_bar * np.cos(phi_b), 0.09, 0.22))
                 phi_b = float(np.arcsin(np.clip((sz - hb) / L, 0.2, 0.95)))
         phi_t = a.phi_top + r.normal(0, 1.0) * DEG
         if self.spec.variant == "single_leg":
