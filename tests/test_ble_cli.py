@@ -100,9 +100,25 @@ def test_live_events_to_stdout_and_display_lines(session_rec):
     assert "link: connected" in res.stderr and " rep 1" in res.stderr
 
 
-def test_unsupported_sensor_and_bad_fault_are_user_errors(rec100):
-    res = _cli("live", "--simulate", str(rec100), "--sensor", "polar")
-    assert res.returncode == 2 and "not supported" in res.stderr
+@pytest.mark.parametrize("sensor", ["polar", "witmotion"])
+def test_record_other_sensors_simulated(rec100, tmp_path, sensor):
+    out = tmp_path / f"{sensor}.csv"
+    res = _cli("record", "--simulate", str(rec100), "--speed", "15", "--sensor", sensor,
+               "--rate", "100", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    rec = read_recording(out)
+    src = read_recording(rec100).samples
+    assert len(rec.samples) == len(src)
+    assert rec.has_gyro == (sensor == "witmotion")
+    tol = 0.0005 + 1e-5 if sensor == "polar" else 16 / 65536 + 1e-5
+    np.testing.assert_allclose(rec.samples.acc_g, src.acc_g, atol=tol)
+    res = _cli("scan", "--simulate", str(rec100), "--sensor", sensor, "--timeout", "1")
+    assert res.returncode == 0 and sensor in res.stdout
+
+
+def test_bad_fault_and_bad_rate_are_user_errors(rec100):
+    res = _cli("live", "--simulate", str(rec100), "--sensor", "polar", "--rate", "30")
+    assert res.returncode != 0
     res = _cli("live", "--simulate", str(rec100), "--fault", "meteor:0.1")
     assert res.returncode == 2 and "unknown fault" in res.stderr
     assert "Traceback" not in res.stderr

@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import DeviceError, PacketError
 from ..types import SampleChunk
 from . import protocol as H
+from .profiles import STUB, SensorProfile
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +38,42 @@ _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 
 @dataclass(frozen=True)
 class FoundDevice:
-    """A sensor seen while scanning."""
+    """A sensor seen while scanning.
+
+    ``kind`` is the ``--sensor`` profile it looks like (``stub``, ``polar``, ``witmotion``)
+    or ``None``.
+    """
 
     name: str | None
     address: str
     rssi: int | None
-    is_sensorcoach: bool
+    kind: str | None = None
+
+    @property
+    def is_sensorcoach(self) -> bool:
+        return self.kind == "stub"
+
+
+_POLAR_PMD = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
+_WITMOTION = "0000ffe5-0000-1000-8000-00805f9a34fb"
+
+
+def _kind(name: str | None, uuids: list[str]) -> str | None:
+    low = (name or "").lower()
+    if H.SERVICE_UUID in uuids or low.startswith("sensorcoach"):
+        return "stub"
+    if _POLAR_PMD in uuids or low.startswith("polar h10"):
+        return "polar"
+    if _WITMOTION in uuids or low.startswith(("wt901", "bwt901")):
+        return "witmotion"
+    return None
 
 
 async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[FoundDevice]:
-    """Scan for ``timeout_s`` seconds; return sensorcoach sensors (or every device).
+    """Scan for ``timeout_s`` seconds; return known sensors (or every device).
 
-    A device counts as a sensorcoach sensor when it advertises the sensorcoach service or its
-    name starts with ``sensorcoach``.
+    Known: the sensorcoach sensor (its service, or a name starting with ``sensorcoach``), a
+    Polar H10 (PMD service or name) and a WitMotion BWT901BLE (its service or name).
     """
     from bleak import BleakScanner
 
@@ -60,10 +84,10 @@ async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[Fou
     out = []
     for dev, adv in found.values():
         uuids = [u.lower() for u in (adv.service_uuids or [])]
-        ours = H.SERVICE_UUID in uuids or (dev.name or "").lower().startswith("sensorcoach")
-        if ours or all_devices:
-            out.append(FoundDevice(dev.name, dev.address, adv.rssi, ours))
-    out.sort(key=lambda d: (not d.is_sensorcoach, -(d.rssi or -999)))
+        kind = _kind(dev.name or adv.local_name, uuids)
+        if kind or all_devices:
+            out.append(FoundDevice(dev.name, dev.address, adv.rssi, kind))
+    out.sort(key=lambda d: (d.kind is None, d.kind != "stub", -(d.rssi or -999)))
     return out
 
 
@@ -166,13 +190,17 @@ class SensorStream:
     on_state : callable or None
         Called with short state words: ``connecting``, ``connected``, ``streaming``,
         ``lost``, ``watchdog``, ``reconnecting``, ``stopped``.
+    profile : SensorProfile
+        The kind of sensor (:mod:`sensorcoach.ble.profiles`); the sensorcoach firmware by
+        default.
     """
 
     def __init__(self, device: str, on_chunk: Callable[[SampleChunk], None], *,
                  rate_hz: int | None = None, watchdog_s: float = 2.0, reconnect: bool = True,
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 10.0,
                  give_up_s: float | None = None,
-                 on_state: Callable[[str], None] | None = None) -> None:
+                 on_state: Callable[[str], None] | None = None,
+                 profile: SensorProfile = STUB) -> None:
         self.device = device
         self.on_chunk = on_chunk
         self.rate_hz = rate_hz
@@ -182,11 +210,12 @@ class SensorStream:
         self.connect_timeout_s = connect_timeout_s
         self.give_up_s = give_up_s
         self.on_state = on_state or (lambda _s: None)
+        self.profile = profile
         self.stats = StreamStats()
-        self.assembler = H.PacketAssembler()
-        self.stats.assembler = self.assembler.stats
+        self.decoder = profile.make_decoder(rate_hz)
+        self.stats.assembler = self.decoder.stats
         self.client: Any = None
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
         self._last_rx = 0.0
         self._lost_at: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -194,17 +223,18 @@ class SensorStream:
     # --- notification path ---------------------------------------------------------
     def _on_notify(self, _char: Any, data: bytearray) -> None:
         # only enqueue: decoding happens in the consumer task
-        self._last_rx = time.monotonic()
-        self._queue.put_nowait(bytes(data))
+        self._last_rx = now = time.monotonic()
+        self._queue.put_nowait((now, bytes(data)))
 
     async def _consume(self) -> None:
         while True:
-            data = await self._queue.get()
-            if data is None:
+            item = await self._queue.get()
+            if item is None:
                 break
+            arrival, data = item
             self.stats.notifications += 1
             try:
-                pkt = H.decode_packet(data)
+                chunks = self.decoder.push(data, arrival)
             except PacketError as exc:
                 self.stats.bad_packets += 1
                 logger.debug("bad packet skipped: %s", exc)
@@ -213,7 +243,7 @@ class SensorStream:
                 self.stats.reconnect_s.append(time.monotonic() - self._lost_at)
                 self._lost_at = None
                 self.on_state("streaming")
-            self._deliver(self.assembler.push(pkt))
+            self._deliver(chunks)
 
     def _deliver(self, chunks: list[SampleChunk]) -> None:
         for c in chunks:
@@ -250,15 +280,17 @@ class SensorStream:
                     if self._lost_at is not None:
                         self.stats.relink_s.append(time.monotonic() - self._lost_at)
                     self.on_state("connected")
-                    if self.rate_hz is not None:
-                        await client.write_gatt_char(H.CONTROL_UUID, H.cmd_set_rate(self.rate_hz),
-                                                     response=True)
-                    await client.start_notify(H.DATA_UUID, self._on_notify)
-                    await client.write_gatt_char(H.CONTROL_UUID, H.cmd_start(), response=True)
+                    await self.profile.start(client, self.rate_hz, self._on_notify)
                     self._last_rx = time.monotonic()
                     first = False
                     backoff = 0.05
                     reason = await self._watch(client, disconnected, stop)
+                except DeviceError:
+                    if first:  # the sensor refused the request: retrying will not help
+                        await self._teardown(client, False)
+                        raise
+                    reason = "connect-failed"
+                    self.stats.connect_failures += 1
                 except BleakDeviceNotFoundError as exc:
                     reason = "not-found"
                     self.stats.connect_failures += 1
@@ -280,7 +312,7 @@ class SensorStream:
                     if self._lost_at is None:
                         self._lost_at = time.monotonic()
                     # release held packets now: the link gap is a time gap anyway
-                    self._deliver(self.assembler.flush())
+                    self._deliver(self.decoder.flush())
                     self.on_state(reason)
                 if not self.reconnect:
                     break
@@ -291,7 +323,7 @@ class SensorStream:
                     await _sleep_or_stop(backoff, stop)
                     backoff = min(backoff * 2, 1.0)
         finally:
-            self._deliver(self.assembler.flush())
+            self._deliver(self.decoder.flush())
             self._queue.put_nowait(None)
             await consumer
             self._tasks.discard(consumer)
@@ -318,8 +350,7 @@ class SensorStream:
             return
         with contextlib.suppress(Exception):
             if stopping:
-                await asyncio.wait_for(
-                    client.write_gatt_char(H.CONTROL_UUID, H.cmd_stop(), response=True), 2.0)
+                await asyncio.wait_for(self.profile.stop(client), 2.0)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.disconnect(), 5.0)
 

@@ -20,6 +20,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("scan", help="list nearby sensorcoach BLE sensors")
     p.add_argument("--timeout", type=float, default=5.0, help="scan time, seconds (default 5)")
     p.add_argument("--all", action="store_true", help="list every BLE device seen")
+    _add_sensor_arg(p)
     _add_sim_args(p)
     p.set_defaults(func=cmd_scan)
 
@@ -31,6 +32,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--duration", type=float, metavar="S",
                    help="stop after S seconds (default: Ctrl-C, or the end of --simulate)")
     p.add_argument("--mount", choices=("hip", "bar"), help="written to the file's metadata")
+    _add_sensor_arg(p)
     _add_sim_args(p)
     _add_link_args(p)
     p.set_defaults(func=cmd_record)
@@ -46,12 +48,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--mount", choices=("hip", "bar"),
                    help="where the sensor sits (default: inferred)")
-    p.add_argument("--sensor", choices=("stub", "polar", "witmotion"), default="stub",
-                   help="sensor protocol (only 'stub', the sensorcoach firmware, so far)")
+    _add_sensor_arg(p)
     p.add_argument("--no-display", action="store_true", help="no live display on stderr")
     _add_sim_args(p)
     _add_link_args(p)
     p.set_defaults(func=cmd_live)
+
+
+def _add_sensor_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sensor", choices=("stub", "polar", "witmotion"), default="stub",
+                   help="sensor protocol: 'stub' the sensorcoach firmware (default), 'polar' "
+                        "a Polar H10 accelerometer (PMD), 'witmotion' a WitMotion BWT901BLE")
 
 
 def _add_sim_args(p: argparse.ArgumentParser) -> None:
@@ -86,7 +93,8 @@ class _Simulation:
 
             speed = self.args.speed if self.args.speed and self.args.speed > 0 else 1.0
             self.sim = SimulatedSensor(self.args.simulate, speed=speed, fault=self.args.fault,
-                                       seed=self.args.seed).start()
+                                       seed=self.args.seed,
+                                       kind=getattr(self.args, "sensor", "stub")).start()
         return self.sim
 
     def __exit__(self, *exc: object) -> None:
@@ -106,7 +114,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return 1
     for d in found:
         rssi = "" if d.rssi is None else f"{d.rssi:4d} dBm"
-        print(f"{d.address}  {rssi:>8}  {d.name or '-'}")
+        print(f"{d.address}  {rssi:>8}  {d.kind or '-':<9}  {d.name or '-'}")
     return 0
 
 
@@ -121,8 +129,11 @@ def _device(args: argparse.Namespace, sim: Any) -> str:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    from .profiles import get_profile
+
+    profile = get_profile(args.sensor)
     with _Simulation(args) as sim:
-        meta = {"sensor": "sensorcoach-stub 0.1"}
+        meta = {"sensor": profile.label}
         if args.mount:
             meta["mount"] = args.mount
         if args.rate:
@@ -132,11 +143,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from ..errors import DeviceError
+    from .profiles import get_profile
 
-    if args.sensor != "stub":
-        raise DeviceError(f"--sensor {args.sensor}: not supported yet (only 'stub', the "
-                          "sensorcoach firmware protocol)")
+    profile = get_profile(args.sensor)
     plan = None
     if args.plan:
         from ..plans import resolve_plan
@@ -150,7 +159,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     if not args.no_display:
         display = LiveDisplay(plan=plan,
                               phase_of=lambda: getattr(pipeline.detector, "phase", None))
-    meta = {"sensor": "sensorcoach-stub 0.1"}
+    meta = {"sensor": profile.label}
     if args.mount:
         meta["mount"] = args.mount
     if args.rate:
@@ -169,6 +178,7 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
     import signal
 
     from .client import SensorStream
+    from .profiles import get_profile
     from .session import LiveSession
 
     device = _device(args, sim)
@@ -208,7 +218,7 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
             except (NotImplementedError, RuntimeError):
                 pass
         stream = SensorStream(device, on_chunk, rate_hz=args.rate, watchdog_s=args.watchdog,
-                              give_up_s=args.give_up,
+                              give_up_s=args.give_up, profile=get_profile(args.sensor),
                               on_state=display.on_state if display is not None else None)
         helpers = []
         if args.duration:

@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from ..errors import SensorcoachError
 from . import _fw
 
 INF = math.inf
+KINDS = ("stub", "polar", "witmotion")
 
 
 @dataclass
@@ -188,20 +190,30 @@ class EmulatedSensor:
         Samples per packet at start (the firmware default is 10).
     tick_s : float
         Wall-clock period of the playback loop.
+    kind : {"stub", "polar", "witmotion"}
+        What the sensor speaks: the sensorcoach firmware (default), a Polar H10's PMD
+        accelerometer stream, or a WitMotion BWT901BLE.
 
-    The transport sets ``notify`` (called with each notification payload),
-    ``on_link_down`` and ``on_link_up`` (called when a ``drop`` fault starts and ends).
+    The transport sets ``notify`` (called with each data notification payload),
+    ``indicate(uuid, payload)`` (other characteristics, e.g. the Polar control point),
+    ``on_link_down`` and ``on_link_up`` (called when a ``drop`` fault starts and ends), and
+    forwards writes (:meth:`handle_write`) and subscriptions (:meth:`notify_changed`).
     """
 
     def __init__(self, source: SourceSamples, *, speed: float = 1.0,
                  faults: FaultSpec | None = None, seed: int = 0, batch: int = 10,
-                 tick_s: float = 0.01) -> None:
+                 tick_s: float = 0.01, kind: str = "stub") -> None:
+        if kind not in KINDS:
+            raise SensorcoachError(f"unknown sensor kind {kind!r}: use {', '.join(KINDS)}")
+        self.kind = kind
+        self.batch = batch
         self.source = source
         self.speed = float(speed)
         self.faults = faults or FaultSpec()
         self.tick_s = tick_s
         self.stats = EmulatorStats()
         self.notify: Callable[[bytes], None] = lambda _b: None
+        self.indicate: Callable[[str, bytes], None] = lambda _u, _b: None
         self.on_link_down: Callable[[], None] = lambda: None
         self.on_link_up: Callable[[], None] = lambda: None
         self.connected = False
@@ -220,6 +232,11 @@ class EmulatedSensor:
         rate = int(round(self.native_rate_hz))
         rate = min(max(rate, fp.MIN_RATE_HZ), fp.MAX_RATE_HZ)
         self.sampler = fsamp.Sampler(self._imu, self._on_packet, rate_hz=rate, batch=batch)
+        self.model: Any = None
+        if kind == "polar":
+            self.model = _PolarModel(self)
+        elif kind == "witmotion":
+            self.model = _WitMotionModel(self)
         self._set_grid(None)
         self._idx = 0
         self._last_rel = -INF
@@ -250,6 +267,9 @@ class EmulatedSensor:
         if gyr is not None:
             fg = self._fp.GYR_RANGES_DPS[self.sampler.gyr_code]
             counts = np.column_stack([counts, quantise(gyr, fg)])
+        self._grid_acc = np.asarray(acc, float)
+        self._grid_gyr = (np.zeros_like(self._grid_acc) if gyr is None
+                          else np.asarray(gyr, float))
         self._grid_t = t
         self._grid_t_us = np.round(t * 1e6).astype(np.int64) % self._fp.CLOCK_MOD
         self._grid_counts = [tuple(int(v) for v in row) for row in counts]
@@ -262,13 +282,39 @@ class EmulatedSensor:
         ok = bool(self.sampler.handle_control(bytes(data)))
         after = (self.sampler.rate_hz, self.sampler.acc_code, self.sampler.gyr_code)
         if ok and after != before:
-            native = abs(self.sampler.rate_hz - self.native_rate_hz) < 0.5
-            now = self._grid_t[self._idx - 1] if self._idx else self._t_first - 1
-            self._set_grid(None if native else self.sampler.rate_hz)
-            self._idx = int(np.searchsorted(self._grid_t, now, side="right"))
+            self.regrid(self.sampler.rate_hz)
         if ok and self.sampler.running:
             self._started.set()
         return ok
+
+    def regrid(self, rate_hz: int) -> None:
+        """Play at ``rate_hz`` from now on (the native grid if that is the file's rate)."""
+        native = abs(rate_hz - self.native_rate_hz) < 0.5
+        now = self._grid_t[self._idx - 1] if self._idx else self._t_first - 1
+        self._set_grid(None if native else rate_hz)
+        self._idx = int(np.searchsorted(self._grid_t, now, side="right"))
+
+    def start_playback(self) -> None:
+        """Streaming was switched on for the first time: the recording starts to play."""
+        self._started.set()
+
+    def handle_write(self, uuid: str, data: bytes) -> bool:
+        """A write to characteristic ``uuid``; True if the sensor understood it."""
+        if self.kind == "stub":
+            from . import protocol as H
+
+            return self.handle_control(data) if uuid == H.CONTROL_UUID else False
+        self.stats.control_writes += 1
+        return bool(self.model.write(uuid, bytes(data)))
+
+    def notify_changed(self, uuid: str, on: bool) -> None:
+        """The central subscribed to (or left) characteristic ``uuid``."""
+        if self.model is not None:
+            self.model.notify_changed(uuid, on)
+
+    @property
+    def running(self) -> bool:
+        return self.sampler.running if self.model is None else self.model.running
 
     def status(self) -> bytes:
         return bytes(self.sampler.status())
@@ -279,7 +325,10 @@ class EmulatedSensor:
     def link_disconnected(self) -> None:
         """The central went away: the firmware stops streaming."""
         self.connected = False
-        self.sampler.stop()
+        if self.model is None:
+            self.sampler.stop()
+        else:
+            self.model.stop()
 
     # --- playback ------------------------------------------------------------------
     @property
@@ -309,12 +358,18 @@ class EmulatedSensor:
                     self._link_up()
                 self._last_rel = rel
                 self.stats.samples_played += 1
-                if self.connected and self.sampler.running:
-                    self.sampler.tick(int(self._grid_t_us[self._idx]),
-                                      self._grid_counts[self._idx])
+                if self.connected and self.running:
+                    if self.model is None:
+                        self.sampler.tick(int(self._grid_t_us[self._idx]),
+                                          self._grid_counts[self._idx])
+                    else:
+                        self.model.tick(self._idx)
                 self._idx += 1
             await asyncio.sleep(self.tick_s)
-        self.sampler.flush()
+        if self.model is None:
+            self.sampler.flush()
+        else:
+            self.model.flush()
         if self._held is not None:
             self._emit(self._held)
             self._held = None
@@ -361,5 +416,128 @@ class EmulatedSensor:
 
     def _emit(self, pkt: bytes) -> None:
         self.stats.packets_sent += 1
-        self.stats.samples_sent += int(pkt[10])
+        self.stats.samples_sent += self._sample_count(pkt)
         self.notify(pkt)
+
+    def _sample_count(self, pkt: bytes) -> int:
+        if self.kind == "polar":
+            return (len(pkt) - 10) // 6
+        if self.kind == "witmotion":
+            return len(pkt) // 20
+        return int(pkt[10])
+
+
+class _PolarModel:
+    """A Polar H10's PMD accelerometer stream (see :mod:`sensorcoach.ble.polar`)."""
+
+    def __init__(self, emu: EmulatedSensor) -> None:
+        self.emu = emu
+        self.running = False
+        self.range_g = 8
+        self.batch = max(1, min(emu.batch, 39))
+        self._buf: list[tuple[float, np.ndarray]] = []
+
+    def write(self, uuid: str, data: bytes) -> bool:
+        from . import polar as PL
+
+        if uuid != PL.PMD_CONTROL_UUID or len(data) < 2:
+            return False
+        op, meas = data[0], data[1]
+        status = 0
+        if meas != PL.MEAS_ACC:
+            status = 1  # measurement type not supported
+        elif op == PL.OP_START:
+            settings = {}
+            i = 2
+            while i + 2 <= len(data):
+                sid, count = data[i], data[i + 1]
+                vals = [int.from_bytes(data[i + 2 + 2 * k:i + 4 + 2 * k], "little")
+                        for k in range(count)]
+                settings[sid] = vals[0] if vals else None
+                i += 2 + 2 * count
+            rate = settings.get(0, 200)
+            rng = settings.get(2, 8)
+            if rate not in PL.H10_RATES_HZ or rng not in PL.H10_RANGES_G:
+                status = 5  # invalid parameter
+            elif self.running:
+                status = PL.STATUS_ALREADY_IN_STATE
+            else:
+                self.range_g = rng
+                self.emu.regrid(rate)
+                self.running = True
+                self.emu.start_playback()
+        elif op == PL.OP_STOP:
+            self.stop()
+        else:
+            status = 1
+        self.emu.indicate(uuid, bytes([PL.RESPONSE, op, meas, status, 0]))
+        return status in (0, PL.STATUS_ALREADY_IN_STATE)
+
+    def notify_changed(self, uuid: str, on: bool) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.flush()
+        self.running = False
+
+    def tick(self, i: int) -> None:
+        lim = self.range_g * 1000
+        mg = np.clip(np.floor(self.emu._grid_acc[i] * 1000.0 + 0.5), -lim, lim)
+        self._buf.append((float(self.emu._grid_t[i]), mg))
+        if len(self._buf) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        from . import polar as PL
+
+        if not self._buf:
+            return
+        ts_ns = int(round(self._buf[-1][0] * 1e9))
+        pkt = PL.encode_frame(ts_ns, np.array([m for _, m in self._buf]))
+        self._buf = []
+        self.emu._on_packet(pkt)
+
+
+class _WitMotionModel:
+    """A WitMotion BWT901BLE (see :mod:`sensorcoach.ble.witmotion`): streams while subscribed,
+    one IMU packet per notification."""
+
+    def __init__(self, emu: EmulatedSensor) -> None:
+        self.emu = emu
+        self.running = False
+        self._unlocked = False
+
+    def write(self, uuid: str, data: bytes) -> bool:
+        from . import witmotion as W
+
+        if uuid != W.WIT_WRITE_UUID:
+            return False
+        if data == W.UNLOCK:
+            self._unlocked = True
+            return True
+        if len(data) == 5 and data[:3] == bytes([0xFF, 0xAA, 0x03]) and self._unlocked:
+            rates = {code: hz for hz, code in W.RATE_CODES.items()}
+            if data[3] in rates:
+                self.emu.regrid(rates[data[3]])
+                return True
+        return False
+
+    def notify_changed(self, uuid: str, on: bool) -> None:
+        from . import witmotion as W
+
+        if uuid == W.WIT_NOTIFY_UUID:
+            self.running = on
+            if on:
+                self.emu.start_playback()
+
+    def stop(self) -> None:
+        self.running = False
+        self._unlocked = False
+
+    def tick(self, i: int) -> None:
+        from . import witmotion as W
+
+        self.emu._on_packet(W.encode_packet(self.emu._grid_acc[i], self.emu._grid_gyr[i]))
+
+    def flush(self) -> None:
+        pass

@@ -62,6 +62,8 @@ CHAR = "org.bluez.GattCharacteristic1"
 DESC = "org.bluez.GattDescriptor1"
 
 DEFAULT_NAME = "sensorcoach-emu"
+#: Advertised name per emulated sensor kind.
+DEFAULT_NAMES = {"stub": DEFAULT_NAME, "polar": "Polar H10 0A1B2C3D", "witmotion": "WT901BLE68"}
 DEFAULT_ADDRESS = "AA:BB:CC:DD:EE:FF"
 
 
@@ -241,7 +243,6 @@ class FakeBlueZ:
                                     bus_type=BusType.SYSTEM).connect()
         self.bus.add_message_handler(self._handle)
         await self.bus.request_name(BLUEZ)
-        from ..ble import protocol as H
 
         self.objects[self.adapter_path] = _Obj(self.adapter_path, {ADAPTER: {
             "Address": ("s", "00:1A:7D:DA:71:13"), "AddressType": ("s", "public"),
@@ -259,13 +260,13 @@ class FakeBlueZ:
             "Paired": ("b", False), "Bonded": ("b", False), "Trusted": ("b", False),
             "Blocked": ("b", False), "LegacyPairing": ("b", False),
             "RSSI": ("n", self._rssi), "TxPower": ("n", 0), "Connected": ("b", False),
-            "UUIDs": ("as", [H.SERVICE_UUID, H.DEVICE_INFO_SERVICE_UUID,
-                             H.BATTERY_SERVICE_UUID]),
+            "UUIDs": ("as", self._advertised_uuids()),
             "Adapter": ("o", self.adapter_path), "ServicesResolved": ("b", False),
             "ManufacturerData": ("a{qv}", {}), "ServiceData": ("a{sv}", {}),
             "AdvertisingFlags": ("ay", b"\x06"),
         }})
         self.sensor.notify = self._notify_data
+        self.sensor.indicate = self._indicate
         self.sensor.on_link_down = self._on_link_down
         self.sensor.on_link_up = self._on_link_up
         self._spawn(self._announcer())
@@ -283,6 +284,36 @@ class FakeBlueZ:
             self.bus.disconnect()
             with contextlib.suppress(Exception):
                 await self.bus.wait_for_disconnect()
+
+    @property
+    def kind(self) -> str:
+        return getattr(self.sensor, "kind", "stub")
+
+    def _data_uuid(self) -> str:
+        from ..ble import protocol as H
+
+        if self.kind == "polar":
+            from .polar import PMD_DATA_UUID
+
+            return PMD_DATA_UUID
+        if self.kind == "witmotion":
+            from .witmotion import WIT_NOTIFY_UUID
+
+            return WIT_NOTIFY_UUID
+        return H.DATA_UUID
+
+    def _advertised_uuids(self) -> list[str]:
+        from ..ble import protocol as H
+
+        if self.kind == "polar":
+            from .polar import PMD_SERVICE_UUID
+
+            return [_uuid16(0x180D), PMD_SERVICE_UUID, H.BATTERY_SERVICE_UUID]
+        if self.kind == "witmotion":
+            from .witmotion import WIT_SERVICE_UUID
+
+            return [WIT_SERVICE_UUID]
+        return [H.SERVICE_UUID, H.DEVICE_INFO_SERVICE_UUID, H.BATTERY_SERVICE_UUID]
 
     def _gatt_tree(self) -> list[_Obj]:
         """The GATT objects, with BlueZ's handle-numbered paths."""
@@ -314,11 +345,29 @@ class FakeBlueZ:
                                         "Value": ("ay", value), "Flags": ("as", [])}}))
             return p
 
-        s = service(0x0010, H.SERVICE_UUID)
-        c = char(s, 0x0011, H.DATA_UUID, ["notify"])
-        desc(c, 0x0013, _uuid16(0x2902))
-        char(s, 0x0014, H.CONTROL_UUID, ["write", "write-without-response"])
-        char(s, 0x0016, H.STATUS_UUID, ["read"])
+        if self.kind == "polar":
+            from . import polar as PL
+
+            s = service(0x0010, PL.PMD_SERVICE_UUID)
+            c = char(s, 0x0011, PL.PMD_CONTROL_UUID, ["read", "write", "indicate"],
+                     b"\x0f\x05")  # features read: ECG and ACC
+            desc(c, 0x0013, _uuid16(0x2902))
+            c = char(s, 0x0014, PL.PMD_DATA_UUID, ["notify"])
+            desc(c, 0x0016, _uuid16(0x2902))
+        elif self.kind == "witmotion":
+            from . import witmotion as W
+
+            s = service(0x0010, W.WIT_SERVICE_UUID)
+            c = char(s, 0x0011, W.WIT_NOTIFY_UUID, ["notify"])
+            desc(c, 0x0013, _uuid16(0x2902))
+            char(s, 0x0014, W.WIT_WRITE_UUID, ["write", "write-without-response"])
+            return objs
+        else:
+            s = service(0x0010, H.SERVICE_UUID)
+            c = char(s, 0x0011, H.DATA_UUID, ["notify"])
+            desc(c, 0x0013, _uuid16(0x2902))
+            char(s, 0x0014, H.CONTROL_UUID, ["write", "write-without-response"])
+            char(s, 0x0016, H.STATUS_UUID, ["read"])
         s = service(0x0018, H.DEVICE_INFO_SERVICE_UUID)
         char(s, 0x0019, H.MANUFACTURER_NAME_UUID, ["read"], b"sensorcoach")
         char(s, 0x001b, H.MODEL_NUMBER_UUID, ["read"], b"sensorcoach-emulator")
@@ -425,10 +474,17 @@ class FakeBlueZ:
             props["RSSI"] = ("n", self._rssi)
             self._set(self.dev_path, DEVICE, RSSI=self._rssi)
 
-    def _notify_data(self, payload: bytes) -> None:
-        from ..ble import protocol as H
+    def _indicate(self, uuid: str, payload: bytes) -> None:
+        """A notification/indication on another characteristic (Polar control point)."""
+        path = self._char_by_uuid.get(uuid)
+        if path is None or not self.connected:
+            return
+        props = self.objects[path].ifaces[CHAR]
+        if props.get("Notifying", ("b", False))[1]:
+            self._set(path, CHAR, Value=bytes(payload))
 
-        path = self._char_by_uuid.get(H.DATA_UUID)
+    def _notify_data(self, payload: bytes) -> None:
+        path = self._char_by_uuid.get(self._data_uuid())
         if path is None or not self.connected:
             return
         props = self.objects[path].ifaces[CHAR]
@@ -585,7 +641,8 @@ class FakeBlueZ:
             if "read" not in flags:
                 return Message.new_error(msg, "org.bluez.Error.NotPermitted",
                                          "Read not permitted")
-            value = self.sensor.status() if uuid == H.STATUS_UUID else props["Value"][1]
+            value = (self.sensor.status() if uuid == H.STATUS_UUID and self.kind == "stub"
+                     else props["Value"][1])
             props["Value"] = ("ay", bytes(value))
             return Message.new_method_return(msg, "ay", [bytes(value)])
         if m == "WriteValue":
@@ -593,9 +650,8 @@ class FakeBlueZ:
                 return Message.new_error(msg, "org.bluez.Error.NotPermitted",
                                          "Write not permitted")
             data = bytes(msg.body[0])
-            if uuid == H.CONTROL_UUID:
-                self.sensor.handle_control(data)
             props["Value"] = ("ay", data)
+            self.sensor.handle_write(uuid, data)
             return Message.new_method_return(msg)
         if m in ("StartNotify", "StopNotify"):
             if "Notifying" not in props:
@@ -604,6 +660,7 @@ class FakeBlueZ:
             on = m == "StartNotify"
             if props["Notifying"][1] != on:
                 self._set(obj.path, CHAR, Notifying=on)
+                self.sensor.notify_changed(uuid, on)
             return Message.new_method_return(msg)
         return Message.new_error(msg, "org.bluez.Error.NotSupported", m)
 
@@ -648,15 +705,16 @@ async def _serve(args: argparse.Namespace) -> int:
 
     source = load_source(args.recording)
     sensor = EmulatedSensor(source, speed=args.speed, faults=parse_faults(args.fault),
-                            seed=args.seed, batch=args.batch)
-    fb = FakeBlueZ(args.bus, sensor, name=args.name, address=args.address, report=_emit)
+                            seed=args.seed, batch=args.batch, kind=args.kind)
+    name = args.name or DEFAULT_NAMES[args.kind]
+    fb = FakeBlueZ(args.bus, sensor, name=name, address=args.address, report=_emit)
     await fb.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     play = loop.create_task(sensor.run())
-    _emit({"event": "ready", "name": args.name, "address": args.address,
+    _emit({"event": "ready", "name": name, "address": args.address, "kind": args.kind,
            "has_gyro": source.has_gyro, "rate_hz": sensor.native_rate_hz,
            "samples": int(len(source.time_s)), "t_first": float(source.time_s[0]),
            "wall": time.time()})
@@ -684,7 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fault", default="")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=10)
-    p.add_argument("--name", default=DEFAULT_NAME)
+    p.add_argument("--kind", choices=tuple(DEFAULT_NAMES), default="stub")
+    p.add_argument("--name", default=None)
     p.add_argument("--address", default=DEFAULT_ADDRESS)
     args = p.parse_args(argv)
     return asyncio.run(_serve(args))
@@ -700,10 +759,14 @@ class SimulatedSensor:
 
     def __init__(self, recording: str | os.PathLike[str], *, speed: float = 1.0,
                  fault: str = "", seed: int = 0, batch: int = 10,
-                 name: str = DEFAULT_NAME, address: str = DEFAULT_ADDRESS) -> None:
+                 name: str | None = None, address: str = DEFAULT_ADDRESS,
+                 kind: str = "stub") -> None:
+        if kind not in DEFAULT_NAMES:
+            raise DeviceError(f"unknown sensor kind {kind!r}: use {', '.join(DEFAULT_NAMES)}")
         self.recording = str(recording)
         self.speed, self.fault, self.seed, self.batch = speed, fault, seed, batch
-        self.name, self.address = name, address
+        self.kind = kind
+        self.name, self.address = name or DEFAULT_NAMES[kind], address
         self.bus = PrivateBus()
         self.events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
@@ -727,6 +790,7 @@ class SimulatedSensor:
             [sys.executable, "-m", "sensorcoach.ble.fakebluez", "--bus", self.bus.address,
              "--recording", self.recording, "--speed", str(self.speed), "--fault", self.fault,
              "--seed", str(self.seed), "--batch", str(self.batch), "--name", self.name,
+             "--kind", self.kind,
              "--address", self.address],
             stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         err.close()
