@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from .detect.detector import RepDetector
+from .detect.mount import AutoMountDetector
 from .events import RepDoneEvent, SetDoneEvent
 from .results import Analysis, RecordingInfo, SetResult
 from .types import Recording, SampleChunk
@@ -30,7 +31,8 @@ class StreamPipeline:
     """
 
     def __init__(self, *, mount: str | None = None, **detector_params):
-        self.detector = RepDetector(mount=mount, **detector_params)
+        self.detector = (RepDetector(mount=mount, **detector_params) if mount
+                         else AutoMountDetector(**detector_params))
         self.sets: list[SetResult] = []
         self._open: dict[int, SetResult] = {}
 

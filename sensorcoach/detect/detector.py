@@ -195,7 +195,8 @@ class RepDetector:
         self._pending: list[tuple[int, str, RawSegment]] = []
         self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
         self._hip_sign = 0  # +1: rising tilt is up; learned from confident segments
-        self._first: Segment | None = None  # a set's first concentric, awaiting its lowering
+        #: per channel: a set's first concentric, awaiting its lowering
+        self._first: dict[str, Segment] = {}
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
         self._last_rep: _Rep | None = None
@@ -388,14 +389,15 @@ class RepDetector:
         if s.direction < 0 and rep is not None and self._is_big_move(s):
             events.extend(self._close_set(at_s=self._newest_t))
             return events
-        first = self._first
-        if first is not None and s.channel == first.channel:
+        first = self._first.get(s.channel)
+        if first is not None:
             if s.t_start > first.t_end + self.max_hold_s:
-                self._first = None  # held too long: it was not a rep
+                del self._first[s.channel]  # held too long: it was not a rep
             elif (s.direction < 0 and s.t_start >= first.t_end - 0.05
-                  and s.amp >= self.confirm_fraction * first.amp):
+                  and s.amp >= self.confirm_fraction * first.amp
+                  and (self.mount is None or self.mount == s.channel)):
                 # the lowering confirms the first rep of a set
-                self._first = None
+                self._first.clear()
                 events.extend(self._count(first))
                 self._last_rep.down = s
                 self.phase = "eccentric"
@@ -423,7 +425,7 @@ class RepDetector:
         if rep is None:
             # the first rep of a set waits for its lowering: getting up, lying back or
             # sitting down end like a concentric but never come back down
-            self._first = s
+            self._first[s.channel] = s
             return events
         if not self._same_pose(rep, s):
             return events
