@@ -322,9 +322,9 @@ class Choreographer:
             i_start = tr.n
             n_c = tr.samples(c_dur)
             heavy = spec.variant == "barbell" or spec.load_kg >= 60
-            if heavy and not partial and r.random() < 0.7 * spec.fatigue * frac:
+            if heavy and not partial and r.random() < 0.5 * spec.fatigue * frac:
                 # grinding through a sticking point late in a heavy set
-                prog = km.sticking_progress(np.arange(n_c) / n_c, a_c, b_c, r.uniform(0.4, 0.85),
+                prog = km.sticking_progress(np.arange(n_c) / n_c, a_c, b_c, r.uniform(0.3, 0.8),
                                             r.uniform(0.35, 0.65), r.uniform(0.06, 0.12))
             else:
                 prog = km.bell_progress(np.arange(n_c) / n_c, a_c, b_c)
