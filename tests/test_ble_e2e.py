@@ -227,3 +227,28 @@ def test_stream_200hz_rate_and_client_cpu(simulated, rec200):
     print(f"client CPU {cpu:.2f} s over {wall:.2f} s wall for {stats.samples} samples "
           f"({cpu / wall * 100:.0f}% of a core at 10x 200 Hz)")
     assert cpu / wall < 0.9
+
+
+def test_reconnect_after_bluez_forgot_the_device(simulated, rec100):
+    # absent for 0.8 s wall; the stand-in BlueZ removes it after 0.2 s, like BlueZ drops
+    # devices it no longer sees: the client must scan again, then reconnect
+    sim = simulated(rec100, speed=10, fault="drop:8@5", forget_after_s=0.2)
+    chunks: list[SampleChunk] = []
+
+    async def main():
+        stop = asyncio.Event()
+        s = SensorStream(sim.name, chunks.append)
+        ender = asyncio.create_task(stop_at_end(sim, stop))
+        stats = await s.run(stop)
+        await ender
+        return stats
+
+    stats = asyncio.run(main())
+    assert sim.find("forgotten")
+    assert stats.connects == 2
+    link_up = sim.find("link_up")[0]["wall"]
+    assert sim.find("connected")[1]["wall"] - link_up < 2.0
+    got = _concat(chunks)
+    gap = np.diff(got.time_s).max()
+    assert 8.0 <= gap < 8.0 + 2.0 * 10  # the outage, plus at most 2 s wall (20 s at 10x)
+    _assert_same_samples(read_recording(rec100).samples, got, min_fraction=0.6)

@@ -261,14 +261,23 @@ class SensorStream:
         from bleak.exc import BleakDeviceNotFoundError
 
         stop = stop or asyncio.Event()
+        ble_device: Any = await find_device(self.device, self.scan_timeout_s)
         consumer = asyncio.create_task(self._consume())
         self._tasks.add(consumer)
-        ble_device = await find_device(self.device, self.scan_timeout_s)
         backoff = 0.05
         started = time.monotonic()
         first = True
         try:
             while not stop.is_set():
+                if ble_device is None:
+                    # BlueZ forgot the device (absent too long): it must be seen again
+                    try:
+                        ble_device = await find_device(self.device, 2.0)
+                    except DeviceError:
+                        self.stats.connect_failures += 1
+                        await _sleep_or_stop(backoff, stop)
+                        backoff = min(backoff * 2, 1.0)
+                        continue
                 disconnected = asyncio.Event()
                 client = BleakClient(ble_device, timeout=self.connect_timeout_s,
                                      disconnected_callback=lambda _c, ev=disconnected: ev.set())
@@ -295,9 +304,10 @@ class SensorStream:
                     reason = "not-found"
                     self.stats.connect_failures += 1
                     self.stats.last_error = str(exc)
-                    with contextlib.suppress(DeviceError):
-                        ble_device = await find_device(self.device, 2.0)
+                    ble_device = None
                 except (TimeoutError, Exception) as exc:  # noqa: BLE001
+                    if "not found" in str(exc):  # bleak: "device '...' not found"
+                        ble_device = None
                     if first and not self.reconnect:
                         raise DeviceError(f"cannot connect to {self.device!r}: {exc}") from exc
                     reason = "connect-failed"

@@ -205,19 +205,24 @@ class FakeBlueZ:
         Period of re-announcements (``RSSI`` changes) while discovering.
     connect_wait_s : float
         How long ``Connect`` waits for an absent device before failing.
+    forget_after_s : float or None
+        Remove a device that has been absent this long (BlueZ drops devices it no longer
+        sees; a client must scan again before it can connect). ``None``: keep it.
     report : callable or None
         Called with a dict for each link event.
     """
 
     def __init__(self, bus_address: str, sensor: Any, *, name: str = DEFAULT_NAME,
                  address: str = DEFAULT_ADDRESS, announce_s: float = 0.2,
-                 connect_wait_s: float = 2.0, report: Any = None) -> None:
+                 connect_wait_s: float = 2.0, forget_after_s: float | None = None,
+                 report: Any = None) -> None:
         self.bus_address = bus_address
         self.sensor = sensor
         self.name = name
         self.address = address.upper()
         self.announce_s = announce_s
         self.connect_wait_s = connect_wait_s
+        self.forget_after_s = forget_after_s
         self.report = report or (lambda _d: None)
         self.adapter_path = "/org/bluez/hci0"
         self.dev_path = f"{self.adapter_path}/dev_{self.address.replace(':', '_')}"
@@ -464,6 +469,16 @@ class FakeBlueZ:
         self._do_disconnect("link-loss")
         if self.dev_path in self.objects:
             self._set(self.dev_path, DEVICE, invalidate=("RSSI",))
+        if self.forget_after_s is not None:
+            self._spawn(self._forget_later(self.forget_after_s))
+
+    async def _forget_later(self, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        if not self._available.is_set() and self._device_exported and not self.connected:
+            self.objects.pop(self.dev_path, None)
+            self._device_exported = False
+            self._emit_removed(self.dev_path, [DEVICE])
+            self.report({"event": "forgotten", "wall": time.time()})
 
     def _on_link_up(self) -> None:
         self._available.set()
@@ -624,6 +639,12 @@ class FakeBlueZ:
                                             "le-connection-abort-by-remote"))
             return
         await asyncio.sleep(0.01)  # a connection takes a few connection intervals
+        if not self._device_exported:
+            self.bus.send(Message.new_error(
+                msg, "org.freedesktop.DBus.Error.UnknownObject",
+                f"Method \"Connect\" with signature \"\" on interface \"{DEVICE}\" "
+                "doesn't exist"))
+            return
         if not self.connected:
             self._do_connect()
         self.bus.send(Message.new_method_return(msg))
@@ -707,7 +728,8 @@ async def _serve(args: argparse.Namespace) -> int:
     sensor = EmulatedSensor(source, speed=args.speed, faults=parse_faults(args.fault),
                             seed=args.seed, batch=args.batch, kind=args.kind)
     name = args.name or DEFAULT_NAMES[args.kind]
-    fb = FakeBlueZ(args.bus, sensor, name=name, address=args.address, report=_emit)
+    fb = FakeBlueZ(args.bus, sensor, name=name, address=args.address,
+                   forget_after_s=args.forget_after, report=_emit)
     await fb.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -743,6 +765,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=10)
     p.add_argument("--kind", choices=tuple(DEFAULT_NAMES), default="stub")
+    p.add_argument("--forget-after", type=float, default=None,
+                   help="remove an absent device after this many (wall) seconds")
     p.add_argument("--name", default=None)
     p.add_argument("--address", default=DEFAULT_ADDRESS)
     args = p.parse_args(argv)
@@ -760,12 +784,13 @@ class SimulatedSensor:
     def __init__(self, recording: str | os.PathLike[str], *, speed: float = 1.0,
                  fault: str = "", seed: int = 0, batch: int = 10,
                  name: str | None = None, address: str = DEFAULT_ADDRESS,
-                 kind: str = "stub") -> None:
+                 kind: str = "stub", forget_after_s: float | None = None) -> None:
         if kind not in DEFAULT_NAMES:
             raise DeviceError(f"unknown sensor kind {kind!r}: use {', '.join(DEFAULT_NAMES)}")
         self.recording = str(recording)
         self.speed, self.fault, self.seed, self.batch = speed, fault, seed, batch
         self.kind = kind
+        self.forget_after_s = forget_after_s
         self.name, self.address = name or DEFAULT_NAMES[kind], address
         self.bus = PrivateBus()
         self.events: list[dict[str, Any]] = []
@@ -791,6 +816,8 @@ class SimulatedSensor:
              "--recording", self.recording, "--speed", str(self.speed), "--fault", self.fault,
              "--seed", str(self.seed), "--batch", str(self.batch), "--name", self.name,
              "--kind", self.kind,
+             *([] if self.forget_after_s is None else
+               ["--forget-after", str(self.forget_after_s)]),
              "--address", self.address],
             stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         err.close()
