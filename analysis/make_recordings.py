@@ -154,15 +154,21 @@ Conventions in the truth: a `bounce` fault is attached to the rep whose eccentri
 the bounce (its `bottom_pause_s` is 0 and the next rep starts at once). Partial reps are
 listed and do not count in `full_reps`. For `single_leg` sessions each set has a `side`.
 
-How the motion is made (see `sensorcoach/sim/`): the upper back pivots on a bench; the hip
-joint moves on an arc around the shoulders, driven by a per-rep progress with bell-shaped
-velocity profiles (exponents drawn per rep), log-normal phase durations around the
-prescribed tempo, fatigue, ROM variation, a squeeze and tremor at the top, sway at the bottom.
-The sensor point (hip belt on the pelvis, or on the bar in the hip crease) is a rigid body
-point; its acceleration is differentiated from the position track on a >= 1 kHz grid, turned
-into specific force, rotated into a randomly mounted sensor frame, low-pass filtered,
-sampled on a drifting sensor clock, and given scale/bias/noise/quantisation/saturation
-errors.
+How the motion is made (see `sensorcoach/sim/`): the upper back pivots on a bench (and
+rolls a little along its edge); the hip joint moves on an arc around the shoulders, driven
+by a per-rep progress with bell-shaped velocity profiles (exponents drawn per rep),
+log-normal phase durations around the prescribed tempo, fatigue (slower concentrics,
+smaller ROM, the odd grinding rep with a sticking point in heavy sets), ROM variation,
+posterior pelvic tilt toward lockout, a little out-of-plane pelvis motion, a squeeze and
+tremor at the top, sway at the bottom; eccentrics obey gravity (at most 0.9 g downward).
+The sensor point (hip belt on the pelvis, or on the bar in the hip crease) is a rigid-body
+point; its acceleration is differentiated from the position track on a >= 1 kHz grid
+(knocks, heel strikes and plate taps are added as zero-net-velocity pulses), a hip belt sits
+on a damped soft-tissue spring and can slip a few degrees when the athlete gets up or sits
+down; specific force is rotated into a uniformly random sensor frame, low-pass filtered
+(some cheap sensors alias), sampled on a drifting sensor clock, and given scale, cross-axis,
+bias (with drift), noise, quantisation and saturation errors; packets of 1-10 samples are
+lost at random and in bursts.
 
 | file | seed | mount | spec | duration | samples | reps (+partial) | faults | size |
 |---|---|---|---|---|---|---|---|---|
