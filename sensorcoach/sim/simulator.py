@@ -114,8 +114,17 @@ def _perturb(ch: np.ndarray, fs: float, rng: np.random.Generator,
 
 
 def _mount_offset(spec: SessionSpec, ath, rng: np.random.Generator) -> np.ndarray:
+    """Where the sensor sits in the body frame (pelvis: x toward the feet, y lateral, z out of
+    the belly; bar: y along the bar). Hip belts are mostly worn with the sensor in front, some
+    on the side or over the sacrum."""
     if spec.mount == "hip":
-        return np.array([rng.normal(0, 0.01), rng.uniform(-0.06, 0.06), ath.d_hip])
+        u = rng.random()
+        if u < 0.7:  # front, over the lower belly
+            return np.array([rng.normal(0, 0.01), rng.uniform(-0.06, 0.06), ath.d_hip])
+        if u < 0.85:  # on the side, over the hip bone
+            return np.array([rng.normal(0, 0.02), rng.choice([-1, 1]) * rng.uniform(0.13, 0.18),
+                             rng.uniform(0.0, 0.05)])
+        return np.array([rng.normal(0, 0.02), rng.uniform(-0.03, 0.03), -rng.uniform(0.08, 0.12)])
     if spec.variant == "dumbbell":
         along, radial = rng.uniform(-0.12, 0.12), rng.uniform(0.02, 0.08)
     else:
