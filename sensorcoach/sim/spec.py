@@ -222,7 +222,7 @@ def random_spec(rng: np.random.Generator) -> SessionSpec:
     elif variant == "single_leg":
         spec.sets, spec.reps_per_set = 2 * int(rng.integers(1, 4)), int(rng.integers(8, 13))
     else:
-        spec.sets, spec.reps_per_set = int(rng.integers(2, 4)), int(rng.integers(10, 21))
+        spec.sets, spec.reps_per_set = int(rng.integers(2, 4)), int(rng.integers(15, 21))
 
     u = rng.random()
     names = list(TEMPI)
