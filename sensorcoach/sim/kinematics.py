@@ -177,13 +177,14 @@ class Track:
 
     def path(self, dur_s: float, keys: list[tuple[float, np.ndarray]],
              env: tuple[float, ...]) -> None:
-        """Move through key states (fractions of the duration in (0, 1]) with a clamped
-        cubic spline: starts and ends at rest, C2 inside."""
+        """Move through key states (fractions of the duration in (0, 1]) with a quintic
+        spline that starts and ends at rest with zero acceleration (no force steps)."""
         n = self.samples(dur_s)
         T = n / self.fs
         ts = [0.0] + [f * T for f, _ in keys]
         ys = np.vstack([self.state] + [k for _, k in keys])
-        spl = interpolate.CubicSpline(ts, ys, axis=0, bc_type="clamped")
+        rest = [(1, np.zeros(ys.shape[1])), (2, np.zeros(ys.shape[1]))]
+        spl = interpolate.make_interp_spline(ts, ys, k=5, axis=0, bc_type=(rest, rest))
         arr = spl(np.arange(n) / self.fs)
         self.append(arr, ys[-1], env)
 

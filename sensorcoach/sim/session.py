@@ -727,10 +727,15 @@ class Choreographer:
                 end[km.PSI] = _wrap_to(geom.psi, tr.state[km.PSI])
                 geom.psi = end[km.PSI]
                 end[5:8] = 0.0
+                grab = tr.state.copy()  # grabbed and tipped up off the floor
+                grab[2] += r.uniform(0.03, 0.1)
+                grab[5:8] *= r.uniform(0.3, 0.7)
+                grab[8:11] = r.normal(0, 10, 3) * DEG
                 mid = 0.5 * (tr.state + end)
                 mid[2] = r.uniform(0.45, 0.7)
                 mid[8:11] = r.normal(0, 20, 3) * DEG
-                tr.path(r.uniform(1.2, 2.5), [(r.uniform(0.4, 0.6), mid), (1.0, end)],
+                tr.path(r.uniform(1.8, 3.5), [(r.uniform(0.2, 0.3), grab),
+                                              (r.uniform(0.5, 0.65), mid), (1.0, end)],
                         self.ENV_HANDS)
                 tr.impulse(tr.t, km.damped_pulse(self.fs, r.uniform(0.3, 1.0) * G, 20, 0.02)
                            [:, None] * np.array([[0, 0, 1.0]]))
@@ -756,7 +761,7 @@ class Choreographer:
                 mid = 0.5 * (tr.state + end)
                 mid[2] = r.uniform(0.4, 0.6)
                 mid[8:11] = r.normal(0, 20, 3) * DEG
-                tr.path(r.uniform(1.0, 2.2), [(r.uniform(0.4, 0.6), mid), (1.0, end)],
+                tr.path(r.uniform(1.5, 3.0), [(r.uniform(0.4, 0.6), mid), (1.0, end)],
                         self.ENV_HANDS)
                 self._knock(r.uniform(1.0, 4.0), (0, 0, 1.0))
         else:
