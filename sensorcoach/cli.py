@@ -34,24 +34,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     analysis, rec = analyze_file(paths[0], mount=args.mount)
     plan_name = args.plan or rec.meta.get("plan")
     if plan_name:
-        try:
-            from .compare import compare
-            from .plans import load_plan
-        except ImportError:  # plans not available in this build
-            compare = load_plan = None
-        if load_plan is not None:
-            from .errors import PlanError
+        from .compare import compare
+        from .errors import PlanError
+        from .plans import resolve_plan
 
-            try:
-                plan = load_plan(plan_name)
-            except PlanError:
-                if args.plan:
-                    raise
-                logging.getLogger("sensorcoach").warning(
-                    "recording names plan %r, which is unknown: ignored", plan_name)
-                plan = None
-            if plan is not None:
-                doc_extra["plan_comparison"] = compare(analysis, plan).to_dict()
+        try:
+            plan = resolve_plan(plan_name)
+        except PlanError:
+            if args.plan:
+                raise
+            logging.getLogger("sensorcoach").warning(
+                "recording names plan %r, which is not a plan sensorcoach can read: ignored",
+                plan_name)
+            plan = None
+        if plan is not None:
+            load = _float_or_none(rec.meta.get("load_kg"))
+            doc_extra["plan_comparison"] = compare(analysis, plan, load_kg=load).to_dict()
     analysis.extra.update(doc_extra)
     if args.json:
         text = json.dumps(analysis.to_dict(), indent=2)
@@ -64,6 +62,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     else:
         print(format_analysis(analysis))
     return 0
+
+
+def _float_or_none(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def _is_dir(path: str) -> bool:

@@ -194,7 +194,7 @@ class RepDetector:
         self._delay = {"hip": self.front.delay_tilt_rate_s, "bar": self.front.delay_acc_s}
         self._pending: list[tuple[int, str, RawSegment]] = []
         self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
-        self._hip_sign = 0  # +1: rising tilt is up; learned from confident segments
+        self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps
         #: per channel: a set's first concentric, awaiting its lowering
         self._first: dict[str, Segment] = {}
         self._sets: list[_SetState] = []
@@ -310,7 +310,11 @@ class RepDetector:
             # the pelvis rotation itself (exact, free of the arc estimate's lag)
             amp = rotation
         else:
-            amp = abs(dz)
+            # travel of the running zero-velocity-updated velocity: right even where the
+            # segment's own ends are not exactly at rest (slow lowering)
+            v = h["vz_mps"][a0:a1 + 1]
+            run = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1])))
+            amp = abs(run)
         if ch == "bar":
             direction = raw.direction
         else:
@@ -326,12 +330,11 @@ class RepDetector:
                            max(i_lo_bound, h.index_t(t_start - 0.2))].any()))
 
     def _hip_direction(self, tilt_dir: int, dz: float, dur: float, amp: float) -> int:
-        """Which way is up on the tilt signal: learned from clear rising/falling moves."""
-        if abs(dz) >= 0.08 and dur <= 2.0 and amp >= self.hip_min_deg:
-            self._hip_sign = tilt_dir * (1 if dz > 0 else -1)
-        if self._hip_sign:
-            return tilt_dir * self._hip_sign
-        return 1 if dz > 0 else -1
+        """Which way is up: the segment's own rise when it is clear, else the way the
+        counted reps' tilt went."""
+        if abs(dz) >= self.min_rise_m or not self._hip_sign:
+            return 1 if dz > 0 else -1
+        return tilt_dir * self._hip_sign
 
     def _kinematics(self, t_start: float, t_end: float,
                     acc_key: str = "az_mps2") -> tuple[float, float, float]:
@@ -398,9 +401,11 @@ class RepDetector:
                   and (self.mount is None or self.mount == s.channel)):
                 # the lowering confirms the first rep of a set
                 self._first.clear()
+                before = self._last_rep
                 events.extend(self._count(first))
-                self._last_rep.down = s
-                self.phase = "eccentric"
+                if self._last_rep is not None and self._last_rep is not before:
+                    self._last_rep.down = s
+                    self.phase = "eccentric"
                 return events
         if s.direction < 0:
             if rep is not None and rep.up.channel == s.channel:
@@ -446,6 +451,8 @@ class RepDetector:
         rep = self._last_rep
         if self.mount is None:
             self.mount = s.channel
+        if s.channel == "hip":
+            self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
         if rep is not None:
             if s.t_start - self._rep_end(rep) < 0.15:
                 rep.next_up = s
