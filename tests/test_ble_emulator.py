@@ -92,3 +92,30 @@ def test_live_session_writes_and_feeds(tmp_path):
     rec = read_recording(out)
     assert len(rec.samples) == 50 and rec.meta["mount"] == "hip" and "started_at" in rec.meta
     assert fed == [10] * 5
+
+
+def test_live_display_redraws_and_cues():
+    import io
+
+    from sensorcoach.ble.live_display import LiveDisplay
+    from sensorcoach.events import RepEvent, SetDoneEvent
+
+    out = io.StringIO()
+    d = LiveDisplay(out, phase_of=lambda: "top", ansi=True)
+    d.on_state("connected")
+    d.on_samples(10, 12.5)
+    d.on_events([RepEvent(set=1, rep=1, at_s=12.4, top_s=12.3, start_s=11.5)])
+    d.on_events([{"event": "rep_done", "set": 1, "rep": 1, "at_s": 13.0,
+                  "rep_detail": {"flags": ["no_top_pause", "bounce"]}}])
+    d.on_events([SetDoneEvent(set=1, at_s=30.0, reps=1)])
+    text = out.getvalue()
+    assert "\x1b[4F" in text  # redrawn in place
+    lines = d.lines()
+    assert lines[0].startswith("set 1  reps 1") and "sets done 1" in lines[0]
+    assert "phase top" in lines[1]
+    assert "hold the top" in lines[2] and "no bounce" in lines[2]
+    plain = io.StringIO()
+    d2 = LiveDisplay(plain, ansi=False)
+    d2.on_events([RepEvent(set=2, rep=3, at_s=1.0, top_s=0.9, start_s=0.1)])
+    d2.on_state("lost")
+    assert plain.getvalue() == "set 2 rep 3\nlink: lost\n"

@@ -80,7 +80,8 @@ async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[Fou
     try:
         found = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
     except Exception as exc:  # bleak raises several types for "no Bluetooth"
-        raise DeviceError(f"cannot scan for BLE devices: {exc}") from exc
+        raise DeviceError(f"cannot scan for BLE devices ({exc}); is Bluetooth (BlueZ) "
+                          "available and on?") from exc
     out = []
     for dev, adv in found.values():
         uuids = [u.lower() for u in (adv.service_uuids or [])]
@@ -108,7 +109,8 @@ async def find_device(device: str, timeout_s: float = 10.0) -> Any:
     except DeviceError:
         raise
     except Exception as exc:
-        raise DeviceError(f"cannot scan for {device!r}: {exc}") from exc
+        raise DeviceError(f"cannot scan for {device!r} ({exc}); is Bluetooth (BlueZ) "
+                          "available and on?") from exc
     if dev is None:
         raise DeviceError(f"no BLE device named or addressed {device!r} found in {timeout_s:g} s")
     return dev
