@@ -79,3 +79,16 @@ def test_micropython_encoder_matches_cpython_and_host_decodes_it():
     st = decode_status(bytes.fromhex(status_line[1]))
     assert (st.running, st.rate_hz, st.acc_range_g, st.gyr_range_dps) == (False, 400, 4, 2000)
     assert st.commands_seen == 4 and st.batch == 8 and st.has_gyro
+
+
+def test_ble_glue_compiles_under_micropython(tmp_path):
+    """``main.py`` needs the ``bluetooth`` module (hardware only), but it must at least be
+    valid MicroPython: compile it with the real compiler."""
+    mjs = _micropython_mjs()
+    script = tmp_path / "compile_main.py"
+    script.write_text("compile(open('/fw/main.py').read(), 'main.py', 'exec')\n"
+                      "print('main.py compiles')\n")
+    res = subprocess.run(["node", str(RUNNER), str(mjs), str(FW), str(script)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "main.py compiles"

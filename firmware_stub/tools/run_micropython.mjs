@@ -19,6 +19,8 @@ for (const name of fs.readdirSync(pkg)) {
     mp.FS.writeFile("/fw/sensorcoach_fw/" + name, fs.readFileSync(path.join(pkg, name), "utf8"));
   }
 }
+// the BLE glue too, so a test can at least compile it (there is no `bluetooth` module here)
+mp.FS.writeFile("/fw/main.py", fs.readFileSync(path.join(fwDir, "main.py"), "utf8"));
 try {
   mp.runPython("import sys\nsys.path.insert(0, '/fw')\n" + fs.readFileSync(script, "utf8"));
 } catch (err) {
