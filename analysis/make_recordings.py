@@ -150,6 +150,11 @@ full spec is also inside each `NAME.truth.json`). `python analysis/make_recordin
   getting up, lying back, settling, bar rolling, plate loading, ...); packet-loss gaps;
   the concrete sensor errors and body geometry drawn from the seed.
 
+Larger corpora are generated on demand, never committed:
+`python -m sensorcoach.sim corpus --seeds 1000-1099 --out corpus --jobs 0` (a random
+realistic spec per seed: both mounts, all variants, 25-400 Hz, gyro or not, cheap and good
+sensors, packet loss, faults; about 1.5 s per 8-minute session on one core).
+
 Conventions in the truth: a `bounce` fault is attached to the rep whose eccentric ends in
 the bounce (its `bottom_pause_s` is 0 and the next rep starts at once). Partial reps are
 listed and do not count in `full_reps`. For `single_leg` sessions each set has a `side`.
