@@ -134,7 +134,24 @@ def _mount_offset(spec: SessionSpec, ath, rng: np.random.Generator) -> np.ndarra
 
 
 def simulate(spec: SessionSpec, seed: int) -> SimResult:
-    """Simulate one session; deterministic in ``(spec, seed)``."""
+    """Simulate one session.
+
+    Parameters
+    ----------
+    spec : SessionSpec
+        The plan, sensor and recording conditions.
+    seed : int
+        Draws the athlete, the sensor (mounting, errors, clock), every per-rep variation and
+        the activities around the sets. Deterministic: the same ``(spec, seed)`` always gives
+        the same samples and truth.
+
+    Returns
+    -------
+    SimResult
+        ``recording`` (contract metadata and samples), ``truth`` (schema
+        ``sensorcoach.truth/1``, see the module docstring), plus the noiseless fine-grid
+        ``motion`` and its sensor-clock times ``fine_time_s`` for tests.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5C0AC4]))
     r_ch, r_pert, r_sens, r_meas = (np.random.default_rng(s) for s in
                                     rng.bit_generator.seed_seq.spawn(4))
@@ -267,7 +284,11 @@ def write_csv(recording: Recording, path: str) -> None:
 
 
 def write_sim(result: SimResult, out_dir: str, name: str) -> tuple[str, str]:
-    """Write ``NAME.csv`` (contract format) and ``NAME.truth.json`` into ``out_dir``."""
+    """Write ``NAME.csv`` (contract format) and ``NAME.truth.json`` into ``out_dir``.
+
+    The CSV goes through :func:`sensorcoach.io.recording.write_recording` (time and
+    acceleration with 5 decimals, angular rate with 4). Returns ``(csv_path, truth_path)``.
+    """
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, f"{name}.csv")
     truth_path = os.path.join(out_dir, f"{name}.truth.json")
