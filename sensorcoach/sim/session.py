@@ -251,11 +251,14 @@ class Choreographer:
     def run(self) -> km.Track:
         spec, r = self.spec, self.rng
         if self.hip:
-            self.track = km.Track(self.fs, self.pose_stand(0.7 + r.uniform(0, 0.5),
-                                                           r.normal(0, 0.5),
-                                                           r.uniform(-np.pi, np.pi)))
+            base = self.pose_stand(0.7 + r.uniform(0, 0.5), r.normal(0, 0.5),
+                                   r.uniform(-np.pi, np.pi))
         else:
-            self.track = km.Track(self.fs, self._floor_pose())
+            base = self._floor_pose()
+        handled = spec.activities and bool(r.random() < 0.5)
+        self.track = km.Track(self.fs, self._in_hand(base) if handled else base)
+        if handled:  # recording starts with the sensor in the hand: then clipped on
+            self.handle_sensor(base)
         n_sets = spec.sets
         for i in range(n_sets):
             side = None
@@ -396,6 +399,46 @@ class Choreographer:
         # a moment at the bottom before anything else happens
         with self.activity("resting_on_bench" if self.hip else "bar_on_hips"):
             tr.hold(r.uniform(0.8, 2.5), self.ENV_BENCH if self.hip else self.ENV_BAR_ON_HIPS)
+
+    # --- the sensor in the hand -----------------------------------------------------------
+    def _in_hand(self, near: np.ndarray) -> np.ndarray:
+        """A random pose of the sensor held in a hand near ``near`` (any orientation)."""
+        r = self.rng
+        k = near.copy()
+        k[0:2] += r.normal(0, 0.15, 2)
+        k[2] = r.uniform(0.6, 1.3)
+        k[5:8] = r.normal(0, 60, 3) * DEG
+        k[8:11] = r.normal(0, 20, 3) * DEG
+        return k
+
+    def handle_sensor(self, to: np.ndarray | None) -> None:
+        """The sensor handled (turned over, clipped on or off): large arbitrary rotations.
+
+        ``to`` is the pose it ends in (clipped to the belt or the bar); ``None``: it is
+        unclipped and put down somewhere (a table, the floor) and lies still.
+        """
+        r, tr = self.rng, self.track
+        with self.activity("sensor_handling"):
+            ref = tr.state if to is None else to
+            put_down = to is None
+            m = int(r.integers(2, 5))
+            keys = [((j + 1) / (m + 1), self._in_hand(ref)) for j in range(m)]
+            if to is None:
+                to = self._in_hand(ref)
+                to[2] = r.choice([0.02, r.uniform(0.7, 0.9)])
+                to[5:8] = r.normal(0, 90, 3) * DEG
+                to[8:11] = 0.0
+            keys.append((1.0, to))
+            dur = r.uniform(2.0, 6.0)
+            t0 = tr.t
+            tr.path(dur, keys, self.ENV_HANDS)
+            # clipped on / put down: a small click
+            tr.impulse(t0 + dur * r.uniform(0.9, 1.0),
+                       km.damped_pulse(self.fs, r.uniform(0.5, 3.0) * G, r.uniform(40, 120),
+                                       r.uniform(0.002, 0.006))[:, None]
+                       * r.normal(0, 1, 3)[None, :] / np.sqrt(3))
+            on_body = self.hip and not put_down
+            tr.hold(r.uniform(0.5, 2.0), self.ENV_STAND if on_body else self.ENV_STILL)
 
     # --- hip-mount activities ------------------------------------------------------------
     def stand(self, dur: float) -> None:
@@ -908,3 +951,5 @@ class Choreographer:
             if spec.activities and spec.variant != "dumbbell" and r.random() < 0.5:
                 self.load_plates("unloading_plates")
             self.bar_still(max(1.0, t_end - self.track.t))
+        if spec.activities and r.random() < 0.3:  # unclipped and put down before stopping
+            self.handle_sensor(None)

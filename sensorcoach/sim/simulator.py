@@ -27,7 +27,7 @@ jitter); durations in seconds, lengths in metres.
     ``lying_back``, ``sitting_up``, ``settling``, ``resting_on_bench``, ``bar_roll_on``,
     ``bar_roll_off``, ``adjusting_bar``, ``bar_on_hips``, ``bar_still``, ``loading_plates``,
     ``unloading_plates``, ``plates_touch_down``, ``dumbbell_pick_up``, ``dumbbell_put_down``,
-    ``dumbbell_place_on``, ``dumbbell_take_off``).
+    ``dumbbell_place_on``, ``dumbbell_take_off``, ``sensor_handling``).
 ``recording``: ``start_s``, ``end_s``, ``samples``, ``samples_lost``, ``gaps`` (pairs of
     consecutive written times more than 1.5 sample intervals apart).
 ``sensor``: the concrete errors drawn (mounting quaternion body->sensor, low-pass, scale and
