@@ -36,8 +36,8 @@ RECORDINGS: dict[str, tuple[int, str, str, dict, str]] = {
         "around the sets"),
     "bar_barbell_5x5_gyro_100hz": (
         102, "barbell", "bar",
-        dict(rest_s=10.0, lead_in_s=12.0, lead_out_s=5.0, sample_rate_hz=100.0, gyro=True,
-             load_kg=120.0, tempo_s=(2, 0, 1.8, 1), walk_between_sets=0.5),
+        dict(rest_s=8.0, lead_in_s=8.0, lead_out_s=4.0, sample_rate_hz=100.0, gyro=True,
+             load_kg=120.0, tempo_s=(2, 0, 1.8, 1), walk_between_sets=0.35),
         "heavy 5x5 (slow, fatiguing concentrics), sensor on the barbell: plate loading "
         "knocks, rolling the bar on and off, bar resting on the hips"),
     "hip_barbell_5x5_acc_25hz": (
@@ -57,7 +57,7 @@ RECORDINGS: dict[str, tuple[int, str, str, dict, str]] = {
         "banded 3x15 at a quick 1-0-1-1 tempo, accelerometer only at 104 Hz"),
     "bar_dumbbell_1x8_fast_gyro_200hz": (
         106, "dumbbell", "bar",
-        dict(sets=1, reps_per_set=8, lead_in_s=12.0, lead_out_s=6.0, sample_rate_hz=200.0,
+        dict(sets=1, reps_per_set=8, lead_in_s=8.0, lead_out_s=4.0, sample_rate_hz=200.0,
              gyro=True, load_kg=25.0, tempo_s=(1, 0, 0.6, 0.5), acc_range_g=4.0),
         "sensor on a dumbbell, fast 1-0-0.6-0.5 tempo; picking up and putting down the bell"),
     "hip_bodyweight_lossy_1x15_gyro_50hz": (

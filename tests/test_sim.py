@@ -241,7 +241,11 @@ def test_recorded_gyro_agrees_with_accelerometer_and_truth(hip):
 
     s = hip.recording.samples
     t = s.time_s
-    bias = np.median(s.gyr_dps[: int(2 * 50)], axis=0)  # standing still at the start
+    pauses = np.zeros(len(t), dtype=bool)  # nearly still at the top: gives the gyro bias
+    for st in hip.truth["sets"]:
+        for r in st["reps"]:
+            pauses[_idx(t, r["top_s"]) + 2:_idx(t, r["descent_s"]) - 2] = True
+    bias = np.median(s.gyr_dps[pauses], axis=0)
     errs, angs = [], []
     for st in hip.truth["sets"]:
         for r in st["reps"]:
