@@ -102,17 +102,23 @@ class _Stillness:
         self.thr = (std_g * self.scale) ** 2
         self.count = 0
 
-    def __call__(self, m: np.ndarray, *, moving: bool = False) -> np.ndarray:
-        """1 where steady (or, with ``moving=True``, where varying more than ``std_g``)."""
+    def std(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Trailing standard deviation (g) and whether the window is full yet."""
         q = np.round(m * self.scale).astype(np.int64)
         s1 = self.s1(q).astype(float)
         s2 = self.s2(q * q).astype(float)
         n = self.window
-        var = (s2 - s1 * s1 / n) / n
+        var = np.maximum((s2 - s1 * s1 / n) / n, 0.0)
         seen = self.count + np.arange(1, len(m) + 1)
         self.count += len(m)
-        flag = var >= self.thr if moving else var < self.thr
-        return (flag & (seen >= n)).astype(np.int64)
+        return np.sqrt(var) / self.scale, seen >= n
+
+    def __call__(self, m: np.ndarray, *, moving: bool = False) -> np.ndarray:
+        """1 where steady (or, with ``moving=True``, where varying more than ``std_g``)."""
+        std, full = self.std(m)
+        thr = math.sqrt(self.thr) / self.scale
+        flag = std >= thr if moving else std < thr
+        return (flag & full).astype(np.int64)
 
 
 class _RestLevel:
@@ -220,15 +226,16 @@ class _ZuptVelocity:
 
 
 class _SteppedMedian:
-    """Median of the trailing ``n`` samples, evaluated every ``step`` grid samples and held.
+    """Percentile (default: median) of the trailing ``n`` samples, evaluated every ``step``
+    grid samples and held.
 
     Robust rest level of ``|f|``: during a set the acceleration lobes of the reps fall on
     both sides of it and the pauses sit on it. Each value depends only on the samples in its
     window, so it is chunk-exact.
     """
 
-    def __init__(self, n: int, step: int):
-        self.n, self.step = n, step
+    def __init__(self, n: int, step: int, q: float = 50.0):
+        self.n, self.step, self.q = n, step, q
         self.buf = np.empty(0)
         self.k_seen = 0  # samples seen so far
         self.value: float | None = None
@@ -250,9 +257,9 @@ class _SteppedMedian:
             full_windows = starts == ends - self.n + 1
             if full_windows.any() and len(full) >= self.n:
                 win = sliding_window_view(full, self.n)
-                vals[full_windows] = np.median(win[starts[full_windows]], axis=1)
+                vals[full_windows] = np.percentile(win[starts[full_windows]], self.q, axis=1)
             for i in np.flatnonzero(~full_windows):  # the first seconds of the stream
-                vals[i] = float(np.median(full[starts[i]:ends[i] + 1]))
+                vals[i] = float(np.percentile(full[starts[i]:ends[i] + 1], self.q))
         # hold each value until the next evaluation
         idx = np.searchsorted(at, np.arange(len(x)), side="right") - 1
         out = np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(at) else self.value,
@@ -394,6 +401,9 @@ class FrontEnd:
         n_rest = int(round(rest_window_s * fs))
         self._still = _Stillness(int(round(still_window_s * fs)), still_std_g)
         self._rest = _RestLevel(n_rest)
+        self.still_std_g = still_std_g
+        self._noise_floor = _SteppedMedian(int(20 * fs), int(round(0.25 * fs)), q=10.0)
+        self._m_slow = _Sos(butter(2, 1.5, fs=fs, output="sos"))
         self._rest_median = _SteppedMedian(int(round(rest_median_s * fs)),
                                            int(round(0.25 * fs)))
         self._zupt = _ZuptVelocity(int(round(still_window_s * fs)), 1.0 / fs)
@@ -429,12 +439,18 @@ class FrontEnd:
         u = f / m_safe[:, None]
         gyr = self._lp_gyr(xg[:, 3:6]) if has_gyr else None
 
-        still = self._still(m)
+        # stillness relative to this sensor's own noise floor (the quietest windows of the
+        # last 20 s: pauses are frequent), never below the fixed floors
+        std, full = self._still.std(m)
+        floor = self._noise_floor(std)
+        still = ((std < np.maximum(self.still_std_g, 2.0 * floor)) & full).astype(np.int64)
         rest = self._rest(m, u, still)
         az = (m - rest) * STANDARD_GRAVITY_MPS2
         # a zero-velocity update needs real rest: steady AND at the rest level (the flat
         # extremum of a smooth acceleration lobe is steady too, but not at rest)
-        at_rest = still * (np.abs(m - self._rest_median(m)) < self.rest_tol_g)
+        m_slow = self._m_slow(m)
+        tol = np.maximum(self.rest_tol_g, 3.0 * floor)
+        at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
         az_bar, vz = self._zupt(m, at_rest)
         z = self._z(vz)
 
