@@ -195,6 +195,10 @@ class SensorStream:
     profile : SensorProfile
         The kind of sensor (:mod:`sensorcoach.ble.profiles`); the sensorcoach firmware by
         default.
+    acquire_notify : bool
+        BlueZ only: receive notifications through ``AcquireNotify`` (a socket per
+        characteristic, no D-Bus message per notification) instead of ``StartNotify``.
+        Cheaper at high rates; some devices/BlueZ versions misbehave with it, hence off.
     """
 
     def __init__(self, device: str, on_chunk: Callable[[SampleChunk], None], *,
@@ -202,7 +206,7 @@ class SensorStream:
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 10.0,
                  give_up_s: float | None = None,
                  on_state: Callable[[str], None] | None = None,
-                 profile: SensorProfile = STUB) -> None:
+                 profile: SensorProfile = STUB, acquire_notify: bool = False) -> None:
         self.device = device
         self.on_chunk = on_chunk
         self.rate_hz = rate_hz
@@ -213,6 +217,7 @@ class SensorStream:
         self.give_up_s = give_up_s
         self.on_state = on_state or (lambda _s: None)
         self.profile = profile
+        self.acquire_notify = acquire_notify
         self.stats = StreamStats()
         self.decoder = profile.make_decoder(rate_hz)
         self.stats.assembler = self.decoder.stats
@@ -229,10 +234,16 @@ class SensorStream:
         self._queue.put_nowait((now, bytes(data)))
 
     async def _consume(self) -> None:
+        n = 0
         while True:
             item = await self._queue.get()
             if item is None:
                 break
+            n += 1
+            if n % 4 == 0:
+                # Queue.get() does not yield while items are waiting: let the D-Bus reader
+                # and the watchdog run even when a slow consumer falls behind
+                await asyncio.sleep(0)
             arrival, data = item
             self.stats.notifications += 1
             try:
@@ -291,7 +302,8 @@ class SensorStream:
                     if self._lost_at is not None:
                         self.stats.relink_s.append(time.monotonic() - self._lost_at)
                     self.on_state("connected")
-                    await self.profile.start(client, self.rate_hz, self._on_notify)
+                    await self.profile.start(client, self.rate_hz, self._on_notify,
+                                             self._notify_kwargs())
                     self._last_rx = time.monotonic()
                     first = False
                     backoff = 0.05
@@ -342,6 +354,13 @@ class SensorStream:
             self.on_state("stopped")
         return self.stats
 
+    def _notify_kwargs(self) -> dict[str, Any]:
+        import sys
+
+        if sys.platform != "linux":
+            return {}
+        return {"bluez": {"use_start_notify": not self.acquire_notify}}
+
     async def _watch(self, client: Any, disconnected: asyncio.Event,
                      stop: asyncio.Event) -> str:
         while True:
@@ -349,7 +368,7 @@ class SensorStream:
                 return "stopped"
             if disconnected.is_set() or not client.is_connected:
                 return "lost"
-            if time.monotonic() - self._last_rx > self.watchdog_s:
+            if time.monotonic() - self._last_rx > self.watchdog_s and self._queue.empty():
                 self.stats.watchdog_trips += 1
                 logger.info("no data for %.1f s: treating the link as lost", self.watchdog_s)
                 return "watchdog"

@@ -78,6 +78,9 @@ def _add_link_args(p: argparse.ArgumentParser) -> None:
                    help="seconds without data before the link counts as lost (default 2)")
     p.add_argument("--give-up", type=float, default=None, metavar="S",
                    help="stop after S seconds without data (default: keep reconnecting)")
+    p.add_argument("--acquire-notify", action="store_true",
+                   help="BlueZ: receive notifications through AcquireNotify (cheaper at "
+                        "high rates; off by default as some devices misbehave with it)")
 
 
 class _Simulation:
@@ -219,6 +222,7 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
                 pass
         stream = SensorStream(device, on_chunk, rate_hz=args.rate, watchdog_s=args.watchdog,
                               give_up_s=args.give_up, profile=get_profile(args.sensor),
+                              acquire_notify=args.acquire_notify,
                               on_state=display.on_state if display is not None else None)
         helpers = []
         if args.duration:

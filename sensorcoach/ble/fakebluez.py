@@ -41,6 +41,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -235,6 +236,9 @@ class FakeBlueZ:
         self._char_by_uuid: dict[str, str] = {}
         self._rssi = -58
         self.method_calls: dict[str, int] = {}
+        #: characteristic path -> our end of an AcquireNotify socket
+        self._acquired: dict[str, socket.socket] = {}
+        self.acquired_dropped = 0
         self.notifications_sent = 0
         self._available = asyncio.Event()
         self._available.set()
@@ -244,8 +248,8 @@ class FakeBlueZ:
         from dbus_fast import BusType
         from dbus_fast.aio import MessageBus
 
-        self.bus = await MessageBus(bus_address=self.bus_address,
-                                    bus_type=BusType.SYSTEM).connect()
+        self.bus = await MessageBus(bus_address=self.bus_address, bus_type=BusType.SYSTEM,
+                                    negotiate_unix_fd=True).connect()
         self.bus.add_message_handler(self._handle)
         await self.bus.request_name(BLUEZ)
 
@@ -340,6 +344,8 @@ class FakeBlueZ:
                 "Flags": ("as", flags), "MTU": ("q", 247)}
             if "notify" in flags or "indicate" in flags:
                 props["Notifying"] = ("b", False)
+            if "notify" in flags:
+                props["NotifyAcquired"] = ("b", False)
             objs.append(_Obj(p, {CHAR: props}))
             self._char_by_uuid[uuid] = p
             return p
@@ -457,6 +463,8 @@ class FakeBlueZ:
             obj = self.objects.pop(p, None)
             if obj is not None:
                 self._emit_removed(p, list(obj.ifaces))
+        for path in list(self._acquired):
+            self._release_acquired(path, announce=False)
         self._gatt_paths = []
         self._char_by_uuid = {}
         self._set(self.dev_path, DEVICE, Connected=False)
@@ -501,6 +509,16 @@ class FakeBlueZ:
     def _notify_data(self, payload: bytes) -> None:
         path = self._char_by_uuid.get(self._data_uuid())
         if path is None or not self.connected:
+            return
+        sock = self._acquired.get(path)
+        if sock is not None:
+            try:
+                sock.send(bytes(payload))
+                self.notifications_sent += 1
+            except (BlockingIOError, InterruptedError):
+                self.acquired_dropped += 1  # the client does not read: the packet is lost
+            except OSError:
+                self._release_acquired(path)
             return
         props = self.objects[path].ifaces[CHAR]
         if not props["Notifying"][1]:
@@ -674,6 +692,23 @@ class FakeBlueZ:
             props["Value"] = ("ay", data)
             self.sensor.handle_write(uuid, data)
             return Message.new_method_return(msg)
+        if m == "AcquireNotify":
+            if "NotifyAcquired" not in props:
+                return Message.new_error(msg, "org.bluez.Error.NotSupported",
+                                         "Operation is not supported")
+            if props["NotifyAcquired"][1] or props["Notifying"][1]:
+                return Message.new_error(msg, "org.bluez.Error.NotPermitted",
+                                         "Notify acquired")
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            ours.setblocking(False)
+            self._acquired[obj.path] = ours
+            asyncio.get_running_loop().add_reader(ours.fileno(), self._acquired_readable,
+                                                  obj.path)
+            self._set(obj.path, CHAR, NotifyAcquired=True)
+            self.sensor.notify_changed(uuid, True)
+            reply = Message.new_method_return(msg, "hq", [0, 247], unix_fds=[theirs.fileno()])
+            self._spawn(self._send_then_close(reply, theirs))
+            return True
         if m in ("StartNotify", "StopNotify"):
             if "Notifying" not in props:
                 return Message.new_error(msg, "org.bluez.Error.NotSupported",
@@ -684,6 +719,38 @@ class FakeBlueZ:
                 self.sensor.notify_changed(uuid, on)
             return Message.new_method_return(msg)
         return Message.new_error(msg, "org.bluez.Error.NotSupported", m)
+
+    async def _send_then_close(self, reply: Any, sock: socket.socket) -> None:
+        try:
+            await self.bus.send(reply)
+        finally:
+            sock.close()  # the client holds its own copy now
+
+    def _acquired_readable(self, path: str) -> None:
+        """The client's end of an AcquireNotify socket closed (or wrote): release."""
+        sock = self._acquired.get(path)
+        if sock is None:
+            return
+        try:
+            data = sock.recv(1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._release_acquired(path)
+
+    def _release_acquired(self, path: str, announce: bool = True) -> None:
+        sock = self._acquired.pop(path, None)
+        if sock is None:
+            return
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(sock.fileno())
+        sock.close()
+        if announce and path in self.objects:
+            self._set(path, CHAR, NotifyAcquired=False)
+            uuid = self.objects[path].ifaces[CHAR]["UUID"][1]
+            self.sensor.notify_changed(uuid, False)
 
     def _desc_call(self, msg: Any, obj: _Obj) -> Any:
         from dbus_fast import Message

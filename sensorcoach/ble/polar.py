@@ -159,10 +159,11 @@ class PolarDecoder:
         return []
 
 
-async def _start(client: Any, rate_hz: int | None, on_data: NotifyCallback) -> None:
+async def _start(client: Any, rate_hz: int | None, on_data: NotifyCallback,
+                 notify_kwargs: dict[str, Any]) -> None:
     responses: asyncio.Queue[bytes] = asyncio.Queue()
     await client.start_notify(PMD_CONTROL_UUID, lambda _c, d: responses.put_nowait(bytes(d)))
-    await client.start_notify(PMD_DATA_UUID, on_data)
+    await client.start_notify(PMD_DATA_UUID, on_data, **notify_kwargs)
     await client.write_gatt_char(PMD_CONTROL_UUID, cmd_start_acc(rate_hz or 200), response=True)
     while True:
         try:

@@ -52,8 +52,9 @@ class SensorProfile:
         ``make_decoder(rate_hz or None) -> Decoder``, one per stream (kept across
         reconnects).
     start : callable
-        ``await start(client, rate_hz, on_data)``: subscribe and start streaming on a fresh
-        connection.
+        ``await start(client, rate_hz, on_data, notify_kwargs)``: subscribe (passing
+        ``notify_kwargs`` to bleak's ``start_notify`` for the data characteristic) and start
+        streaming on a fresh connection.
     stop : callable
         ``await stop(client)``: stop streaming (best effort).
     """
@@ -63,7 +64,7 @@ class SensorProfile:
     service_uuid: str
     data_uuid: str
     make_decoder: Callable[[int | None], Decoder]
-    start: Callable[[Any, int | None, NotifyCallback], Awaitable[None]]
+    start: Callable[[Any, int | None, NotifyCallback, dict[str, Any]], Awaitable[None]]
     stop: Callable[[Any], Awaitable[None]]
     has_gyro: bool = True
 
@@ -87,10 +88,11 @@ class StubDecoder:
         return self.assembler.flush()
 
 
-async def _stub_start(client: Any, rate_hz: int | None, on_data: NotifyCallback) -> None:
+async def _stub_start(client: Any, rate_hz: int | None, on_data: NotifyCallback,
+                      notify_kwargs: dict[str, Any]) -> None:
     if rate_hz is not None:
         await client.write_gatt_char(H.CONTROL_UUID, H.cmd_set_rate(rate_hz), response=True)
-    await client.start_notify(H.DATA_UUID, on_data)
+    await client.start_notify(H.DATA_UUID, on_data, **notify_kwargs)
     await client.write_gatt_char(H.CONTROL_UUID, H.cmd_start(), response=True)
 
 

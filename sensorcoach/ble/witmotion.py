@@ -119,11 +119,12 @@ class WitMotionDecoder:
         return []
 
 
-async def _start(client: Any, rate_hz: int | None, on_data: NotifyCallback) -> None:
+async def _start(client: Any, rate_hz: int | None, on_data: NotifyCallback,
+                 notify_kwargs: dict[str, Any]) -> None:
     await client.write_gatt_char(WIT_WRITE_UUID, UNLOCK, response=True)
     await client.write_gatt_char(WIT_WRITE_UUID, cmd_set_rate(rate_hz or DEFAULT_RATE_HZ),
                                  response=True)
-    await client.start_notify(WIT_NOTIFY_UUID, on_data)
+    await client.start_notify(WIT_NOTIFY_UUID, on_data, **notify_kwargs)
 
 
 async def _stop(client: Any) -> None:
