@@ -376,6 +376,14 @@ class RepDetector:
         return (self.bar_min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 
+    @staticmethod
+    def _lowers(s: Segment, up: Segment) -> bool:
+        """``s`` moves back the way ``up`` came. On a hip mount the tilt direction says so
+        exactly (the rise estimate of a rotating pelvis is only rough)."""
+        if s.channel == "hip":
+            return s.tilt_dir == -up.tilt_dir
+        return s.direction < 0
+
     def _hip_posture_ok(self, s: Segment) -> bool:
         """Nobody walks straight into a hip thrust: no step impacts just before it."""
         return not s.walked_before
@@ -396,7 +404,7 @@ class RepDetector:
         if first is not None:
             if s.t_start > first.t_end + self.max_hold_s:
                 del self._first[s.channel]  # held too long: it was not a rep
-            elif (s.direction < 0 and s.t_start >= first.t_end - 0.05
+            elif (self._lowers(s, first) and s.t_start >= first.t_end - 0.05
                   and s.amp >= self.confirm_fraction * first.amp
                   and (self.mount is None or self.mount == s.channel)):
                 # the lowering confirms the first rep of a set
