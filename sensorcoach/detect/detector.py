@@ -372,7 +372,7 @@ class RepDetector:
                     and max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
                     <= s.dz_m <= self.bar_max_m):
                 return False
-            return self._hip_posture_ok(s)
+            return True
         return (self.bar_min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 
@@ -383,10 +383,6 @@ class RepDetector:
         if s.channel == "hip":
             return s.tilt_dir == -up.tilt_dir
         return s.direction < 0
-
-    def _hip_posture_ok(self, s: Segment) -> bool:
-        """Nobody walks straight into a hip thrust: no step impacts just before it."""
-        return not s.walked_before
 
     def _is_big_move(self, s: Segment) -> bool:
         """A movement far larger than a hip thrust: the athlete left the lifting position."""
@@ -437,8 +433,10 @@ class RepDetector:
             rep = None
         if rep is None:
             # the first rep of a set waits for its lowering: getting up, lying back or
-            # sitting down end like a concentric but never come back down
-            self._first[s.channel] = s
+            # sitting down end like a concentric but never come back down. And nobody walks
+            # straight into a hip thrust: no step impacts just before it.
+            if not s.walked_before:
+                self._first[s.channel] = s
             return events
         if not self._same_pose(rep, s):
             return events
