@@ -6,6 +6,7 @@
 # Replace FakeIMU with a real driver exposing has_gyro / configure() / read().
 
 import struct
+import time
 
 import bluetooth
 import micropython
@@ -19,14 +20,11 @@ from sensorcoach_fw.sampler import Sampler
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
-_IRQ_GATTS_READ_REQUEST = const(4)
-_IRQ_MTU_EXCHANGED = const(21)
 
 _F_READ = const(0x0002)
 _F_WRITE_NR = const(0x0004)
 _F_WRITE = const(0x0008)
 _F_NOTIFY = const(0x0010)
-_F_READ_CB = const(0x0400)  # _FLAG_READ + GATTS_READ_REQUEST callback (ports that have it)
 
 _SENSOR_SERVICE = (
     bluetooth.UUID(P.SERVICE_UUID),
@@ -83,15 +81,24 @@ class SensorPeripheral:
         self._sampler = Sampler(imu, self._send)
         self._ble.gatts_write(self._h_status, self._sampler.status())
         self._clock_us = 0
+        self._missed_ticks = 0
         self._name = name
-        self._timer = Timer(-1)
+        self._timer = Timer(0)  # a hardware timer id that exists on the port (ESP32: 0..3)
         self._arm_timer()
         self._advertise()
 
     # timer -> scheduled (not hard-IRQ) tick: allocation is allowed there
     def _arm_timer(self):
         self._timer.init(freq=self._sampler.rate_hz, mode=Timer.PERIODIC,
-                         callback=lambda t: micropython.schedule(self._tick, 0))
+                         callback=self._on_timer)
+
+    def _on_timer(self, _t):
+        try:
+            micropython.schedule(self._tick, 0)
+        except RuntimeError:
+            # schedule queue full: keep the clock honest, the sample is lost
+            self._missed_ticks += 1
+            self._clock_us = (self._clock_us + self._sampler.interval_us) % P.CLOCK_MOD
 
     def _tick(self, _):
         self._clock_us = (self._clock_us + self._sampler.interval_us) % P.CLOCK_MOD
@@ -132,4 +139,6 @@ def _demo_samples():
         yield (0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
 
 
-SensorPeripheral(bluetooth.BLE(), FakeIMU(_demo_samples(), has_gyro=True))
+sensor = SensorPeripheral(bluetooth.BLE(), FakeIMU(_demo_samples(), has_gyro=True))
+while True:  # everything happens in IRQs and scheduled callbacks
+    time.sleep_ms(1000)

@@ -92,7 +92,12 @@ class _Simulation:
 
     def __enter__(self) -> Any:
         if getattr(self.args, "simulate", None):
+            import logging
+
             from .fakebluez import SimulatedSensor
+
+            # the stand-in BlueZ has no bluetoothctl to ask for its version: not news
+            logging.getLogger("bleak.backends.bluezdbus.version").setLevel(logging.ERROR)
 
             speed = self.args.speed if self.args.speed and self.args.speed > 0 else 1.0
             self.sim = SimulatedSensor(self.args.simulate, speed=speed, fault=self.args.fault,
