@@ -281,6 +281,8 @@ class Choreographer:
         set_f = [self._ln(sig / 2) for _ in range(4)]
         fr = spec.fault_rates
         st = SetTruth(index=index, side=side)
+        # brace at the bottom for a moment before the first rep
+        tr.hold(r.uniform(0.8, 3.0), self.ENV_BENCH if self.hip else self.ENV_BAR_ON_HIPS)
         s_lo = 0.0
         # the state must already be the bottom pose at s_lo (setup ends there)
         bounce_next = False
