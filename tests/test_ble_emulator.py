@@ -91,6 +91,7 @@ def test_live_session_writes_and_feeds(tmp_path):
     session.close()
     rec = read_recording(out)
     assert len(rec.samples) == 50 and rec.meta["mount"] == "hip" and "started_at" in rec.meta
+    assert rec.meta["sample_rate_hz"] == "100"
     assert fed == [10] * 5
 
 

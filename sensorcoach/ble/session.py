@@ -29,7 +29,8 @@ class LiveSession:
         sensor has a gyroscope); ``None`` writes nothing.
     meta : mapping of str to str
         Metadata lines (``mount``, ``sample_rate_hz``, ``sensor``, ``plan``...);
-        ``started_at`` is added if absent.
+        ``started_at`` is added if absent, ``sample_rate_hz`` (from the first chunk's
+        sample interval) too.
     feed : callable or None
         ``feed(chunk) -> list[events]``.
     finish : callable or None
@@ -72,6 +73,12 @@ class LiveSession:
             return
         if self.out is not None:
             if self.writer is None:
+                if "sample_rate_hz" not in self.meta and len(chunk) >= 2:
+                    import numpy as np
+
+                    dt = float(np.median(np.diff(chunk.time_s)))
+                    if dt > 0:
+                        self.meta["sample_rate_hz"] = f"{1.0 / dt:g}"
                 self._open(chunk.gyr_dps is not None)
             if self.writer.has_gyro and chunk.gyr_dps is None:
                 chunk = _with_nan_gyro(chunk)
