@@ -272,15 +272,22 @@ class _SteppedMedian:
 
 
 class _Walking:
-    """1 where step impacts were felt: the part of ``|f|`` above the movement band varied by
-    more than ``walk_std_g`` over the trailing ``window`` samples (smooth hip thrusts don't).
+    """1 where walking: at least ``min_steps`` step impacts within the trailing ``window``
+    samples. An impact is the high-passed ``|f|`` rising above ``impact_g``; a single knock,
+    sitting down or the bar landing on the hips is one impact, not walking.
     """
 
-    def __init__(self, window: int, walk_std_g: float):
-        self.var = _Stillness(window, walk_std_g)
+    def __init__(self, window: int, *, impact_g: float = 0.15, min_steps: int = 3):
+        self.impact_g, self.min_steps = impact_g, min_steps
+        self.count = _TrailingSum(window)
+        self.prev = False
 
     def __call__(self, hf_g: np.ndarray) -> np.ndarray:
-        return self.var(hf_g, moving=True)
+        above = hf_g > self.impact_g
+        prev = np.concatenate([[self.prev], above[:-1]])
+        self.prev = bool(above[-1])
+        rising = (above & ~prev).astype(np.int64)
+        return (self.count(rising) >= self.min_steps).astype(np.int64)
 
 
 class Resampler:
@@ -414,7 +421,7 @@ class FrontEnd:
         self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
-        self._walking = _Walking(int(fs), 0.04)
+        self._walking = _Walking(int(3 * fs))
         self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._cf_lo_g = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._d_prev: np.ndarray | None = None
