@@ -114,6 +114,8 @@ class RepDetector:
     hip_min_deg, hip_max_deg : float
         Pelvis rotation of a hip-thrust concentric on a hip mount (a full rep is typically
         25-55 degrees; getting up from the floor is 70-100).
+    hip_partial_min_deg : float
+        Inside a set the floor is ``min_fraction`` of the set's range, but not below this.
     bar_min_m, bar_max_m : float
         Vertical travel of a concentric on a bar mount (the hips cannot rise much more
         than bench height minus the hover height: ~0.25-0.45 m).
@@ -143,7 +145,7 @@ class RepDetector:
 
     def __init__(self, *, mount: str | None = None, set_gap_s: float = 8.0,
                  partial_fraction: float = 0.75, min_fraction: float = 0.28,
-                 hip_min_deg: float = 12.0,
+                 hip_min_deg: float = 12.0, hip_partial_min_deg: float = 6.0,
                  hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.5,
                  bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
                  hip_min_rise_m_per_deg: float = 0.002,
@@ -159,6 +161,7 @@ class RepDetector:
         self.set_gap_s = set_gap_s
         self.partial_fraction = partial_fraction
         self.hip_min_deg = hip_min_deg
+        self.hip_partial_min_deg = hip_partial_min_deg
         self.hip_max_deg = hip_max_deg
         self.bar_min_m = bar_min_m
         self.bar_max_m = bar_max_m
@@ -366,9 +369,15 @@ class RepDetector:
         if not (self.min_concentric_s <= dur <= self.max_concentric_s) or s.knock:
             return False
         if s.channel == "hip":
+            # inside a set the set's own range sets the floor (partial reps are small);
+            # outside, an absolute one keeps walking sway and settling out
+            min_deg = self.hip_min_deg
+            ref = self._reference_amp("hip") if self._last_rep is not None else None
+            if ref:
+                min_deg = max(self.hip_partial_min_deg, self.min_fraction * ref)
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
-            if not (self.hip_min_deg <= s.amp <= self.hip_max_deg
+            if not (min_deg <= s.amp <= self.hip_max_deg
                     and max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
                     <= s.dz_m <= self.bar_max_m):
                 return False
