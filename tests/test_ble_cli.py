@@ -100,7 +100,7 @@ def test_live_simulated_events_match_a_replay_of_the_recorded_file(session_rec, 
 @pytest.mark.parametrize("sensor", ["polar", "witmotion"])
 def test_record_other_sensors_simulated(rec100, tmp_path, sensor):
     out = tmp_path / f"{sensor}.csv"
-    res = _cli("record", "--simulate", str(rec100), "--speed", "15", "--sensor", sensor,
+    res = _cli("record", "--simulate", str(rec100), "--speed", "30", "--sensor", sensor,
                "--rate", "100", "--out", str(out))
     assert res.returncode == 0, res.stderr
     rec = read_recording(out)

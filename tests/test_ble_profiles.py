@@ -103,7 +103,7 @@ def test_witmotion_packets_and_times():
 @needs_dbus
 @pytest.mark.parametrize("kind", ["polar", "witmotion"])
 def test_stream_through_bleak(simulated, rec100, kind):
-    sim = simulated(rec100, speed=20, kind=kind, fault="drop:2@10")
+    sim = simulated(rec100, speed=30, kind=kind, fault="drop:2@10")
     chunks = []
 
     async def main():
