@@ -111,7 +111,8 @@ def test_link_drop_reconnect_every_sample_on_disk(simulated, rec100, tmp_path):
     missing = np.setdiff1d(np.arange(len(source)), idx)
     rel = source.time_s[missing] - source.time_s[0]
     assert missing.size >= 300
-    assert rel.min() >= 9.9 and rel.max() <= 13.0 + 2.0 * 10 / 10  # within 2 s wall of return
+    # back within 0.5 s wall (5 s of recording at 10x) of the sensor's return
+    assert rel.min() >= 9.9 and rel.max() <= 13.0 + 5.0
     assert stats.connects == 2 and stats.disconnects == 1
     link_up = sim.find("link_up")[0]["wall"]
     connected = [e["wall"] for e in sim.find("connected")]
