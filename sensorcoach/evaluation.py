@@ -92,7 +92,7 @@ def _match(det_tops: np.ndarray, true_tops: np.ndarray, max_dt_s: float):
     return pairs
 
 
-def score(analysis: Analysis, truth: dict, *, max_dt_s: float = 0.6) -> Score:
+def score(analysis: Analysis, truth: dict, *, max_dt_s: float = 1.0) -> Score:
     """Compare one analysis with its truth."""
     s = Score()
     det = [(si, r) for si, st in enumerate(analysis.sets) for r in st.reps]

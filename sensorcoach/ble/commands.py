@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("record", help="record a BLE sensor to a recording file")
     p.add_argument("--device", metavar="NAME|ADDRESS",
-                   help="sensor name or address (default with --simulate: the emulator)")
+                   help="sensor name or address (default: the only sensor in range)")
     p.add_argument("--out", required=True, metavar="FILE", help="recording file to write")
     p.add_argument("--rate", type=int, metavar="HZ", help="sample rate to set, 25..400 Hz")
     p.add_argument("--duration", type=float, metavar="S",
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("live", help="live session: count reps as they happen")
     p.add_argument("--device", metavar="NAME|ADDRESS",
-                   help="sensor name or address (default with --simulate: the emulator)")
+                   help="sensor name or address (default: the only sensor in range)")
     p.add_argument("--out", metavar="FILE", help="also record every sample to FILE")
     p.add_argument("--plan", metavar="PLAN", help="training plan to show (see 'plans')")
     p.add_argument("--events", metavar="PATH",
@@ -126,14 +126,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _device(args: argparse.Namespace, sim: Any) -> str:
+def _device(args: argparse.Namespace, sim: Any, scan_s: float = 3.0) -> str:
     from ..errors import DeviceError
 
     if args.device:
         return args.device
     if sim is not None:
         return sim.name
-    raise DeviceError("no sensor given: use --device NAME|ADDRESS (see 'sensorcoach scan')")
+    # no --device: take the one sensor of the asked kind in range, if there is exactly one
+    import asyncio
+
+    from .client import scan
+
+    kind = getattr(args, "sensor", "stub")
+    found = [d for d in asyncio.run(scan(scan_s)) if d.kind == kind]
+    if len(found) == 1:
+        print(f"sensorcoach: using {found[0].name or '-'} ({found[0].address})",
+              file=sys.stderr)
+        return found[0].address
+    if not found:
+        raise DeviceError(f"no {kind} sensor found: switch it on, or use --device NAME|ADDRESS")
+    names = ", ".join(f"{d.name or '-'} ({d.address})" for d in found)
+    raise DeviceError(f"several {kind} sensors in range ({names}): choose one with --device")
 
 
 def cmd_record(args: argparse.Namespace) -> int:
