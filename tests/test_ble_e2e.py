@@ -281,3 +281,15 @@ def test_acquire_notify_path(simulated, rec100, kind):
     assert 0.85 * 3000 < len(got) < 3000 and np.all(np.diff(got.time_s) > 0)
     if kind == "stub":
         _assert_same_samples(read_recording(rec100).samples, got, min_fraction=0.85)
+
+
+def test_cli_picks_the_only_sensor_in_range(simulated, rec100):
+    import argparse
+
+    from sensorcoach.ble.commands import _device
+
+    simulated(rec100, name="sensorcoach-solo", address="C0:FF:EE:00:00:02")
+    args = argparse.Namespace(device=None, sensor="stub")
+    assert _device(args, None, scan_s=1.0) == "C0:FF:EE:00:00:02"
+    with pytest.raises(DeviceError, match="no polar sensor"):
+        _device(argparse.Namespace(device=None, sensor="polar"), None, scan_s=0.5)
