@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO ?= recordings/bar_barbell_5x5_gyro_100hz.csv
+DEMO ?= recordings/hip_bodyweight_3x20_gyro_50hz.csv
 
 .PHONY: demo test bench venv clean
 
