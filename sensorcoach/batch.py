@@ -84,7 +84,8 @@ def analyze_many(paths: list[str], *, mount: str | None = None, json_out: str | 
         flags = sum(len(r["flags"]) for s in sets for r in s["reps"])
         rows.append(f"{Path(f).name:<44} {doc['recording']['mount'] or '?':<4} "
                     f"{len(sets):>4} {reps:>20} {partial:>7} {flags:>6}")
-    header = f"{'recording':<44} {'mnt':<4} {'sets':>4} {'reps per set':>20} {'partial':>7} {'flags':>6}"
+    header = (f"{'recording':<44} {'mnt':<4} {'sets':>4} {'reps per set':>20} "
+              f"{'partial':>7} {'flags':>6}")
     docs = [results[f][0] for f in files if results[f][0] is not None]
     text = json.dumps(docs, indent=2)
     if json_out == "-":

@@ -136,7 +136,7 @@ def score(analysis: Analysis, truth: dict, *, max_dt_s: float = 1.0) -> Score:
             s.fn += 1
     # sets: a true set is exact when the detected reps matched to it include exactly its
     # full reps, all counted as full, and no extra full detection falls inside it
-    for si, st in enumerate(truth["sets"]):
+    for st in truth["sets"]:
         s.sets_true += 1
         full_true = sum(1 for r in st["reps"] if not r["partial"])
         lo, hi = st["reps"][0]["start_s"] - 2.0, st["reps"][-1]["end_s"] + 2.0
