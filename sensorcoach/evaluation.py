@@ -32,9 +32,9 @@ class Score:
 
     sets_true: int = 0
     sets_exact: int = 0  # sets whose full-rep count is exactly right
-    tp: int = 0  # matched reps (full or partial on both sides)
-    fp: int = 0  # detected reps (full) with no true rep
-    fn: int = 0  # true full reps with no detection
+    tp: int = 0  # true full reps counted as full reps
+    fp: int = 0  # full reps counted that were no rep, or a partial one
+    fn: int = 0  # true full reps not counted (missed, or called partial)
     partial_true: int = 0
     partial_found: int = 0  # true partial reps detected and flagged partial
     errors: dict[str, list[float]] = field(default_factory=lambda: {e: [] for e in EVENTS})
@@ -103,12 +103,14 @@ def score(analysis: Analysis, truth: dict, *, max_dt_s: float = 1.0) -> Score:
     matched_t = {j for _, j in pairs}
     for i, j in pairs:
         d, t = det[i][1], tru[j][1]
-        s.tp += 1
         if t["partial"]:
             s.partial_found += int(d.partial)
+            s.fp += int(not d.partial)  # a partial counted as a full rep
             continue
         if d.partial:
+            s.fn += 1  # a full rep not counted
             continue
+        s.tp += 1
         for e in EVENTS:
             s.errors[e].append(getattr(d, e) - t[e])
         t_top = t["descent_s"] - t["top_s"]

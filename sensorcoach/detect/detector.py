@@ -313,11 +313,12 @@ class RepDetector:
             # the pelvis rotation itself (exact, free of the arc estimate's lag)
             amp = rotation
         else:
-            # travel of the running zero-velocity-updated velocity: right even where the
-            # segment's own ends are not exactly at rest (slow lowering)
+            # a rise runs bottom -> top pause: both ends at rest, so the rise with a
+            # zero-velocity update at each end is right; a lowering may end still moving
+            # (slow or bounced), so it takes the travel of the running velocity
             v = h["vz_mps"][a0:a1 + 1]
             run = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1])))
-            amp = abs(run)
+            amp = abs(dz) if raw.direction > 0 else abs(run)
         if ch == "bar":
             direction = raw.direction
         else:
