@@ -409,7 +409,7 @@ class FrontEnd:
         self._still = _Stillness(int(round(still_window_s * fs)), still_std_g)
         self._rest = _RestLevel(n_rest)
         self.still_std_g = still_std_g
-        self._noise_floor = _SteppedMedian(int(20 * fs), int(round(0.25 * fs)), q=10.0)
+        self._noise_floor = _SteppedMedian(int(20 * fs), int(round(1.0 * fs)), q=10.0)
         self._m_slow = _Sos(butter(2, 1.5, fs=fs, output="sos"))
         self._rest_median = _SteppedMedian(int(round(rest_median_s * fs)),
                                            int(round(0.25 * fs)))
@@ -425,6 +425,9 @@ class FrontEnd:
         self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._cf_lo_g = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._d_prev: np.ndarray | None = None
+        self._d_held: np.ndarray | None = None
+        self._k_tilt = 0
+        self.eig_step = max(1, int(round(fs / 10.0)))
         self._tilt_prev: np.ndarray | None = None
         # Low-frequency group delays (s) of the signal chains, used to undo filter lag in
         # event times. Derived from the filter designs, not from data.
@@ -475,14 +478,25 @@ class FrontEnd:
         prods = np.stack([w[:, 0] * w[:, 0], w[:, 1] * w[:, 1], w[:, 2] * w[:, 2],
                           w[:, 0] * w[:, 1], w[:, 0] * w[:, 2], w[:, 1] * w[:, 2]], axis=1)
         cv = self._cov(prods)
+        # the covariance moves slowly (tilt_ref_hz): its main axis is evaluated on every
+        # ``eig_step``-th grid sample (by global index, so chunk-exact) and held in between
         n = len(u)
-        mats = np.empty((n, 3, 3))
-        mats[:, 0, 0], mats[:, 1, 1], mats[:, 2, 2] = cv[:, 0], cv[:, 1], cv[:, 2]
-        mats[:, 0, 1] = mats[:, 1, 0] = cv[:, 3]
-        mats[:, 0, 2] = mats[:, 2, 0] = cv[:, 4]
-        mats[:, 1, 2] = mats[:, 2, 1] = cv[:, 5]
-        _, vecs = np.linalg.eigh(mats)
-        d = vecs[:, :, 2]  # eigenvector of the largest eigenvalue
+        k_glob = self._k_tilt + np.arange(n)
+        self._k_tilt += n
+        at = np.flatnonzero(k_glob % self.eig_step == 0)
+        mats = np.empty((len(at), 3, 3))
+        c = cv[at]
+        mats[:, 0, 0], mats[:, 1, 1], mats[:, 2, 2] = c[:, 0], c[:, 1], c[:, 2]
+        mats[:, 0, 1] = mats[:, 1, 0] = c[:, 3]
+        mats[:, 0, 2] = mats[:, 2, 0] = c[:, 4]
+        mats[:, 1, 2] = mats[:, 2, 1] = c[:, 5]
+        evals = np.linalg.eigh(mats)[1][:, :, 2] if len(at) else np.empty((0, 3))
+        held = self._d_held if self._d_held is not None else (
+            evals[0] if len(at) else np.array([1.0, 0.0, 0.0]))
+        idx = np.searchsorted(at, np.arange(n), side="right") - 1
+        d = np.where(idx[:, None] >= 0, evals[np.maximum(idx, 0)] if len(at) else held, held)
+        if len(at):
+            self._d_held = evals[-1].copy()
         # Sign continuity: flip each vector to agree with its predecessor (chunk-exact).
         prev = self._d_prev if self._d_prev is not None else d[0]
         dots = np.einsum("ij,ij->i", d, np.vstack([prev[None, :], d[:-1]]))
