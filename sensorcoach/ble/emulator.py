@@ -122,36 +122,14 @@ class SourceSamples:
 
 
 def load_source(path: str | Path) -> SourceSamples:
-    """Read a recording (the package reader if present, else a minimal CSV reader)."""
-    try:
-        from ..io.recording import read_recording
-    except ImportError:  # pragma: no cover - the reader is another module's job
-        read_recording = None
-    if read_recording is not None:
-        rec = read_recording(path)
-        s = rec.samples
-        return SourceSamples(np.asarray(s.time_s, float), np.asarray(s.acc_g, float),
-                             None if s.gyr_dps is None else np.asarray(s.gyr_dps, float),
-                             dict(rec.meta))
-    return _read_csv_minimal(Path(path))
+    """Read a recording (any format :func:`sensorcoach.io.formats.load_recording` reads)."""
+    from ..io.formats import load_recording
 
-
-def _read_csv_minimal(path: Path) -> SourceSamples:
-    meta: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
-    i = 0
-    while i < len(lines) and lines[i].startswith("#"):
-        key, _, value = lines[i][1:].partition(":")
-        meta[key.strip()] = value.strip()
-        i += 1
-    header = [h.strip() for h in lines[i].split(",")]
-    data = np.array([[float(x) for x in ln.split(",")] for ln in lines[i + 1:] if ln.strip()])
-    col = {h: k for k, h in enumerate(header)}
-    acc = data[:, [col["ax_g"], col["ay_g"], col["az_g"]]]
-    gyr = (data[:, [col["gx_dps"], col["gy_dps"], col["gz_dps"]]]
-           if "gx_dps" in col else None)
-    return SourceSamples(data[:, col["time_s"]], acc, gyr, meta)
+    rec = load_recording(str(path))
+    s = rec.samples
+    return SourceSamples(np.asarray(s.time_s, float), np.asarray(s.acc_g, float),
+                         None if s.gyr_dps is None else np.asarray(s.gyr_dps, float),
+                         dict(rec.meta))
 
 
 def quantise(values: np.ndarray, full_scale: float) -> np.ndarray:
