@@ -187,7 +187,6 @@ class RepDetector:
         self._started = True
         self.front = FrontEnd()
         self.hist = History(rate_hz=GRID_RATE_HZ)
-        self.mount_source = "given" if self.mount else "inferred"
         self._segmenters = {
             "hip": Segmenter(enter=8.0, exit=2.0),
             "bar": Segmenter(enter=0.06, exit=0.025),
@@ -208,7 +207,21 @@ class RepDetector:
         self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
         #: how far before a segment its onset may be searched (keeps results chunk-exact)
         self._search_k = int(10.0 * GRID_RATE_HZ)
-        self.phase = "idle"
+        self._phase = "idle"
+
+    @property
+    def phase(self) -> str:
+        """What the lifter is doing now: ``concentric`` / ``eccentric`` while a movement is
+        under way, else the last state (``top``, ``rest``, ``idle``)."""
+        if not self._started:
+            return "idle"
+        ch = self.mount
+        if ch:
+            state = self._segmenters[ch].state
+            if state:
+                up = state if ch == "bar" else state * (self._hip_sign or 1)
+                return "concentric" if up > 0 else "eccentric"
+        return self._phase
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -420,14 +433,14 @@ class RepDetector:
                 events.extend(self._count(first))
                 if self._last_rep is not None and self._last_rep is not before:
                     self._last_rep.down = s
-                    self.phase = "eccentric"
+                    self._phase = "eccentric"
                 return events
         if s.direction < 0:
             if rep is not None and rep.up.channel == s.channel:
                 if rep.down is None and s.t_start >= rep.up.t_end - 0.05:
                     if s.amp >= 0.3 * rep.up.amp:
                         rep.down = s
-                        self.phase = "eccentric"
+                        self._phase = "eccentric"
                 elif rep.down is not None and s.t_start - rep.down.t_end < 0.5:
                     rep.down = s if s.amp > rep.down.amp else rep.down
             return events
@@ -490,7 +503,7 @@ class RepDetector:
         self._cur.reps.append(new)
         self._last_rep = new
 
-        self.phase = "top"
+        self._phase = "top"
         if partial:
             events.append(PartialEvent(set=new.set_index, at_s=self._newest_t,
                                        rep=self._result(new, 0.0)))
@@ -566,7 +579,7 @@ class RepDetector:
                                    partial_reps=len(cur.reps) - full))
         self._cur = None
         self._last_rep = None
-        self.phase = "rest"
+        self._phase = "rest"
         return events
 
     def _timeouts(self, *, final: bool) -> list:

@@ -32,7 +32,6 @@ class AutoMountDetector:
         self._dets = {m: RepDetector(mount=m, **params) for m in ("hip", "bar")}
         self._held: dict[str, list] = {m: [] for m in self._dets}
         self._winner: str | None = None
-        self.mount_source = "inferred"
 
     @property
     def mount(self) -> str | None:
