@@ -199,6 +199,8 @@ class RepDetector:
         self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps
         #: per channel: a set's first concentric, awaiting its lowering
         self._first: dict[str, Segment] = {}
+        #: per channel: a partial concentric inside a set, awaiting its lowering
+        self._partial: dict[str, Segment] = {}
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
         self._last_rep: _Rep | None = None
@@ -435,6 +437,20 @@ class RepDetector:
                     self._last_rep.down = s
                     self._phase = "eccentric"
                 return events
+        pend = self._partial.pop(s.channel, None)
+        if pend is not None:
+            if (self._lowers(s, pend) and s.t_start >= pend.t_end - 0.05
+                    and s.t_start <= pend.t_end + self.max_hold_s
+                    and s.amp >= self.confirm_fraction * pend.amp):
+                # its lowering confirms a partial rep (announced late: it is not counted)
+                before = self._last_rep
+                events.extend(self._count(pend))
+                if self._last_rep is not before:
+                    self._last_rep.down = s
+                    self._phase = "eccentric"
+                return events
+            if s.direction < 0:
+                return events
         if s.direction < 0:
             if rep is not None and rep.up.channel == s.channel:
                 if rep.down is None and s.t_start >= rep.up.t_end - 0.05:
@@ -463,6 +479,18 @@ class RepDetector:
                 self._first[s.channel] = s
             return events
         if not self._same_pose(rep, s):
+            if self._cur is not None and len(self._cur.reps) <= 1:
+                # the "set" so far is one movement from another pose: it was likely not a
+                # rep. Close it; this concentric may open the real set (pending its lowering)
+                events.extend(self._close_set(at_s=self._newest_t))
+                if not s.walked_before:
+                    self._first[s.channel] = s
+            return events
+        ref = self._reference_amp(s.channel)
+        if ref and s.amp < self.partial_fraction * ref:
+            # a partial rep is not counted, so it can wait for its lowering to confirm it
+            # (settling wiggles never come back down as a movement of their own)
+            self._partial[s.channel] = s
             return events
         return events + self._count(s)
 
@@ -472,8 +500,14 @@ class RepDetector:
             return True
         bottom = rep.down.u_end if rep.down is not None and rep.down.u_end is not None \
             else rep.up.u_start
-        return (_angle_deg(s.u_start, bottom) <= self.pose_match_deg
-                and _angle_deg(s.u_end, rep.up.u_end) <= self.pose_match_deg)
+        if _angle_deg(s.u_start, bottom) > self.pose_match_deg:
+            return False
+        # a partial rep stops short of lockout by design: only full-range reps must lock out
+        # like the previous one
+        ref = self._reference_amp(s.channel)
+        if ref and s.amp < self.partial_fraction * ref:
+            return True
+        return _angle_deg(s.u_end, rep.up.u_end) <= self.pose_match_deg
 
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
