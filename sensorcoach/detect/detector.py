@@ -132,6 +132,9 @@ class RepDetector:
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and lock out within it of the previous lockout (getting up after the
         last rep starts from sitting).
+    known_pose_deg : float
+        Hip mount: a set's first concentric that starts within this of the session's
+        bottom pose and ends within it of its lockout pose is counted at lockout.
     no_top_pause_s, fast_eccentric_s : float
         Fault thresholds: top pause shorter than / eccentric faster than.
     bounce_acc_g : float
@@ -152,7 +155,7 @@ class RepDetector:
                  max_concentric_s: float = 6.0, min_concentric_s: float = 0.35,
                  no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
-                 pose_match_deg: float = 25.0,
+                 pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
                  lookahead_s: float = 0.1):
         if mount is not None and mount not in MOUNTS:
@@ -177,6 +180,7 @@ class RepDetector:
         self.max_hold_s = max_hold_s
         self.confirm_fraction = confirm_fraction
         self.pose_match_deg = pose_match_deg
+        self.known_pose_deg = known_pose_deg
         self.knock_window_s = knock_window_s
         self.min_fraction = min_fraction
         self.lookahead_s = lookahead_s
@@ -199,6 +203,8 @@ class RepDetector:
         self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps
         #: per channel: a set's first concentric, awaiting its lowering
         self._first: dict[str, Segment] = {}
+        #: per channel: (bottom, lockout) gravity directions of the last counted rep
+        self._poses: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         #: per channel: a partial concentric inside a set, awaiting its lowering
         self._partial: dict[str, Segment] = {}
         self._sets: list[_SetState] = []
@@ -475,8 +481,11 @@ class RepDetector:
             # the first rep of a set waits for its lowering: getting up, lying back or
             # sitting down end like a concentric but never come back down. And nobody walks
             # straight into a hip thrust: no step impacts just before it.
-            if not s.walked_before:
-                self._first[s.channel] = s
+            if s.walked_before:
+                return events
+            if self._known_pose(s):
+                return events + self._count(s)
+            self._first[s.channel] = s
             return events
         if not self._same_pose(rep, s):
             if self._cur is not None and len(self._cur.reps) <= 1:
@@ -493,6 +502,16 @@ class RepDetector:
             self._partial[s.channel] = s
             return events
         return events + self._count(s)
+
+    def _known_pose(self, s: Segment) -> bool:
+        """Hip: starts in the session's bottom pose and ends in its lockout pose (learnt
+        from counted reps), so it can be counted at lockout without waiting."""
+        poses = self._poses.get(s.channel)
+        if s.channel != "hip" or poses is None or s.u_start is None:
+            return False
+        bottom, top = poses
+        return (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
+                and _angle_deg(s.u_end, top) <= self.known_pose_deg)
 
     def _same_pose(self, rep: _Rep, s: Segment) -> bool:
         """Within a set every rep starts where the last one ended and locks out alike."""
@@ -512,6 +531,7 @@ class RepDetector:
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
         events: list = []
+        self._first.clear()  # anything still waiting came before this rep: obsolete
         rep = self._last_rep
         if self.mount is None:
             self.mount = s.channel
@@ -536,6 +556,8 @@ class RepDetector:
             new.bottom_before_s = max(0.0, s.t_start - self._rep_end(rep))
         self._cur.reps.append(new)
         self._last_rep = new
+        if not partial and s.u_start is not None and s.u_end is not None:
+            self._poses[s.channel] = (s.u_start.copy(), s.u_end.copy())
 
         self._phase = "top"
         if partial:
