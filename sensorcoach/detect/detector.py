@@ -157,7 +157,7 @@ class RepDetector:
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
-                 lookahead_s: float = 0.04):
+                 lookahead_s: float = 0.1):
         if mount is not None and mount not in MOUNTS:
             raise ValueError(f"mount must be one of {MOUNTS} or None, got {mount!r}")
         self.mount = mount
