@@ -196,7 +196,6 @@ class RepDetector:
             "bar": Segmenter(enter=0.06, exit=0.025),
         }
         self._rate_key = {"hip": "tilt_rate_dps", "bar": "vz_mps"}
-        self._pos_key = {"hip": "tilt_deg", "bar": "z_m"}
         self._delay = {"hip": self.front.delay_tilt_rate_s, "bar": self.front.delay_acc_s}
         self._pending: list[tuple[int, str, RawSegment]] = []
         self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
@@ -310,11 +309,6 @@ class RepDetector:
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
             return None
-        # range in the channel's own units, read on the plateaus either side
-        pos = h[self._pos_key[ch]]
-        j0 = max(i_lo_bound, h.index_t(t_on) - 1)
-        j1 = min(i_lim, h.index_t(t_off))
-        amp = abs(float(pos[j1] - pos[j0]))
         # kinematics with zero-velocity updates at both ends
         dz, peak_v, acc_peak = self._kinematics(t_start, t_end,
                                                 "az_bar_mps2" if ch == "bar" else "az_mps2")

@@ -60,22 +60,6 @@ class _Sos:
         return y
 
 
-class _Tf:
-    """A transfer-function filter (``lfilter``) with carried state, 1-D, starting at rest."""
-
-    def __init__(self, b: np.ndarray, a: np.ndarray):
-        self.b, self.a = b, a
-        self.zi = np.zeros(max(len(a), len(b)) - 1)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        from scipy.signal import lfilter
-
-        if x.shape[0] == 0:
-            return x.copy()
-        y, self.zi = lfilter(self.b, self.a, x, zi=self.zi)
-        return y
-
-
 class _TrailingSum:
     """Sum of the last ``n`` integers of a stream (exact, so chunk-exact)."""
 
@@ -122,61 +106,32 @@ class _Stillness:
 
 
 class _RestLevel:
-    """``|f|`` at rest: trailing mean over still samples, restarted on rotation.
+    """``|f|`` at rest: trailing mean over the still samples of the last ``n`` samples.
 
-    Bias and scale errors make ``|f|`` at rest depend on orientation, so the rest level is
-    re-learnt from scratch whenever the gravity direction moves more than ``reset_deg`` from
-    where it was at the last restart (a bar being rolled, plates being loaded). Only samples
-    where the sensor was still (see :class:`_Stillness`) are averaged; until there is one,
-    all samples are. Integer running sums keep it chunk-exact.
+    Bias and scale errors put the rest level of ``|f|`` slightly off 1 g. Only samples where
+    the sensor was still (see :class:`_Stillness`) are averaged; until there is one, all
+    samples are. Integer running sums keep it chunk-exact.
     """
 
-    def __init__(self, n: int, *, reset_deg: float | None = None, scale: float = 1e6):
+    def __init__(self, n: int, *, scale: float = 1e6):
         self.n, self.scale = n, scale
-        self.cos_reset = None if reset_deg is None else math.cos(math.radians(reset_deg))
-        self.u_ref: np.ndarray | None = None
-        self.buf_q = np.empty(0, dtype=np.int64)  # up to n - 1 samples since restart
+        self.buf_q = np.empty(0, dtype=np.int64)  # the last n - 1 samples
         self.buf_w = np.empty(0, dtype=np.int64)
-        self.held: float | None = None  # level carried over a restart
-        self.last: float | None = None
 
-    def __call__(self, x: np.ndarray, u: np.ndarray, still: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray, still: np.ndarray) -> np.ndarray:
         q = np.round(x * self.scale).astype(np.int64)
-        out = np.empty(len(x))
-        pos = 0
-        while pos < len(x):
-            if self.u_ref is None:
-                self.u_ref = u[pos].copy()
-                self.buf_q = np.empty(0, dtype=np.int64)
-                self.buf_w = np.empty(0, dtype=np.int64)
-            end = len(x)
-            if self.cos_reset is not None:
-                bad = np.flatnonzero(u[pos:] @ self.u_ref < self.cos_reset)
-                if len(bad):
-                    end = pos + int(bad[0])
-            if end > pos:
-                fq = np.concatenate([self.buf_q, q[pos:end]])
-                fw = np.concatenate([self.buf_w, still[pos:end]])
-                idx = np.arange(len(self.buf_q), len(fq))
-                lo = idx - self.n
-                sum_all = _window_sums(np.cumsum(fq), idx, lo)
-                sum_w = _window_sums(np.cumsum(fq * fw), idx, lo)
-                cnt_w = _window_sums(np.cumsum(fw), idx, lo)
-                if self.held is None:  # very first samples: nothing better than their mean
-                    held = sum_all / (np.minimum(idx + 1, self.n) * self.scale)
-                else:  # after a restart: keep the old level until the sensor is still
-                    held = self.held
-                out[pos:end] = np.where(cnt_w > 0, sum_w / (np.maximum(cnt_w, 1) * self.scale),
-                                        held)
-                self.buf_q = fq[-(self.n - 1):]
-                self.buf_w = fw[-(self.n - 1):]
-            if end < len(x):
-                self.u_ref = None  # restart at the sample that moved too far
-                self.held = float(out[end - 1]) if end > 0 else self.last
-            pos = end
-        if len(out):
-            self.last = float(out[-1])
-        return out
+        fq = np.concatenate([self.buf_q, q])
+        fw = np.concatenate([self.buf_w, still])
+        idx = np.arange(len(self.buf_q), len(fq))
+        lo = idx - self.n
+        sum_all = _window_sums(np.cumsum(fq), idx, lo)
+        sum_w = _window_sums(np.cumsum(fq * fw), idx, lo)
+        cnt_w = _window_sums(np.cumsum(fw), idx, lo)
+        cnt_all = np.minimum(idx + 1, self.n)
+        self.buf_q = fq[-(self.n - 1):]
+        self.buf_w = fw[-(self.n - 1):]
+        return np.where(cnt_w > 0, sum_w / (np.maximum(cnt_w, 1) * self.scale),
+                        sum_all / (cnt_all * self.scale))
 
 
 def _window_sums(cs: np.ndarray, idx: np.ndarray, lo: np.ndarray) -> np.ndarray:
@@ -354,7 +309,6 @@ class Features:
     az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
     az_bar_mps2: np.ndarray  # the same with the rest level of the latest still moment
     vz_mps: np.ndarray  # vertical velocity, zero-velocity-updated at every still sample
-    z_m: np.ndarray  # leaky-integrated vertical displacement (display only)
     tilt_deg: np.ndarray  # signed tilt along the dominant arc
     tilt_rate_dps: np.ndarray  # its smoothed derivative
     gyr_dps: np.ndarray | None  # (n, 3) low-passed gyro, if any
@@ -380,8 +334,6 @@ class FrontEnd:
         over the trailing ``still_window_s``.
     rest_tol_g : float
         ... and, for a zero-velocity update, ``|f|`` is within this of its rest level.
-    leak_hz : float
-        Corner of the leaky double integrator (drift control for displacement).
     tilt_ref_hz : float
         Corner of the slow mean orientation and of the arc-direction estimate.
     rate_lp_hz : float
@@ -393,11 +345,11 @@ class FrontEnd:
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
                  rest_median_s: float = 6.0, still_window_s: float = 0.4,
-                 still_std_g: float = 0.006, rest_tol_g: float = 0.008, leak_hz: float = 0.01,
+                 still_std_g: float = 0.006, rest_tol_g: float = 0.008,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
                  gyro_crossover_hz: float = 0.5,
                  rate_hz: float = GRID_RATE_HZ):
-        from scipy.signal import bilinear, butter
+        from scipy.signal import butter
 
         fs = rate_hz
         self.rate_hz = rate_hz
@@ -414,10 +366,6 @@ class FrontEnd:
         self._rest_median = _SteppedMedian(int(round(rest_median_s * fs)),
                                            int(round(0.25 * fs)))
         self._zupt = _ZuptVelocity(int(round(still_window_s * fs)), 1.0 / fs)
-        w = 2 * np.pi * leak_hz
-        zeta = 0.8
-        den = [1.0, 2 * zeta * w, w * w]
-        self._z = _Tf(*bilinear([1.0, 0.0], den, fs=fs))  # leaky integral of velocity
         self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
@@ -454,7 +402,7 @@ class FrontEnd:
         std, full = self._still.std(m)
         floor = self._noise_floor(std)
         still = ((std < np.maximum(self.still_std_g, 2.0 * floor)) & full).astype(np.int64)
-        rest = self._rest(m, u, still)
+        rest = self._rest(m, still)
         az = (m - rest) * STANDARD_GRAVITY_MPS2
         # a zero-velocity update needs real rest: steady AND at the rest level (the flat
         # extremum of a smooth acceleration lobe is steady too, but not at rest)
@@ -462,12 +410,11 @@ class FrontEnd:
         tol = np.maximum(self.rest_tol_g, 3.0 * floor)
         at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
         az_bar, vz = self._zupt(m, at_rest)
-        z = self._z(vz)
 
         tilt, rate = self._tilt(u, gyr)
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, az_bar_mps2=az_bar,
-                         vz_mps=vz, z_m=z,
+                         vz_mps=vz,
                          tilt_deg=tilt, tilt_rate_dps=rate, gyr_dps=gyr, walking=walking)
         return feats, gaps
 
