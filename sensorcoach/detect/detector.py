@@ -123,6 +123,9 @@ class RepDetector:
         A hip-mount concentric must raise the hips at least this much, and at least this
         much per degree of pelvis rotation (the arc around the bench gives ~0.005-0.009 m/deg;
         lying back onto the bench ~0.001).
+    hip_max_rise_m : float
+        ... and at most this much: bench height (~0.45 m) minus the hover height at the
+        bottom (~0.15 m), plus the belt's offset from the joint. Getting up rises far more.
     bar_max_rotation_deg : float
         A bar that rotates more than this during a "concentric" is being rolled, not lifted.
     max_hold_s, confirm_fraction : float
@@ -151,7 +154,7 @@ class RepDetector:
                  hip_min_deg: float = 12.0, hip_partial_min_deg: float = 6.0,
                  hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.5,
                  bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
-                 hip_min_rise_m_per_deg: float = 0.002,
+                 hip_min_rise_m_per_deg: float = 0.002, hip_max_rise_m: float = 0.45,
                  max_concentric_s: float = 6.0, min_concentric_s: float = 0.35,
                  no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
@@ -171,6 +174,7 @@ class RepDetector:
         self.bar_max_rotation_deg = bar_max_rotation_deg
         self.min_rise_m = min_rise_m
         self.hip_min_rise_m_per_deg = hip_min_rise_m_per_deg
+        self.hip_max_rise_m = hip_max_rise_m
         self.max_concentric_s = max_concentric_s
         self.min_concentric_s = min_concentric_s
         self.no_top_pause_s = no_top_pause_s
@@ -395,7 +399,7 @@ class RepDetector:
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
             if not (min_deg <= s.amp <= self.hip_max_deg
                     and max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
-                    <= s.dz_m <= self.bar_max_m):
+                    <= s.dz_m <= self.hip_max_rise_m):
                 return False
             return True
         return (self.bar_min_m <= s.dz_m <= self.bar_max_m

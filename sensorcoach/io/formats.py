@@ -494,6 +494,10 @@ def _from_metamotion(sources: list[_Source], label: str, path: str) -> Recording
         g = _parse_columns(gyr_srcs[0], g_cols)
     use_epoch = a_time == "epoch" and (g is None or g_time == "epoch")
     if use_epoch:
+        bad = ~np.isfinite(a["epoch_ms"])
+        if bad.any():
+            raise _fail(label, f"expected finite 'epoch (ms)' times, found "
+                        f"{a['epoch_ms'][bad][0]} in row {int(np.flatnonzero(bad)[0]) + 1}")
         epoch0_ms = float(a["epoch_ms"][0])
         t_acc = (a["epoch_ms"] - epoch0_ms) / 1000.0
         try:

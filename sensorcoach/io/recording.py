@@ -702,7 +702,9 @@ def _header_lines(meta: Mapping[str, str], has_gyro: bool) -> str:
         key_text = " ".join(str(key).split()).replace(":", "_")
         if not key_text or key_text == FORMAT_KEY:
             continue
-        lines.append(f"# {key_text}: {' '.join(str(value).split())}")
+        # one line per entry: line breaks become spaces; other spacing is the user's
+        value_text = " ".join(str(value).splitlines()).strip()
+        lines.append(f"# {key_text}: {value_text}")
     cols = ALL_COLS if has_gyro else (TIME_COL, *ACC_COLS)
     lines.append(",".join(cols))
     return "\n".join(lines) + "\n"
