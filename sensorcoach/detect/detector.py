@@ -60,7 +60,6 @@ class Segment:
     tilt_dir: int  # direction of the raw rate signal
     t_start: float
     t_end: float
-    k_end: int
     amp: float  # channel units (deg for hip, m for bar), >= 0
     dz_m: float  # zero-velocity-updated vertical displacement
     peak_v_mps: float  # signed peak vertical velocity
@@ -102,8 +101,9 @@ class RepDetector:
 
     Parameters
     ----------
-    mount : {"hip", "bar"} or None
-        Where the sensor sits; ``None`` infers it from the first confirmed rep.
+    mount : {"hip", "bar"}
+        Where the sensor sits (:class:`~sensorcoach.detect.mount.AutoMountDetector` infers it
+        when unknown, by running one detector per mount).
     set_gap_s : float
         Rest longer than this between two reps splits them into two sets.
     partial_fraction : float
@@ -149,7 +149,7 @@ class RepDetector:
         Data past a segment's end the detector waits for before deciding on it.
     """
 
-    def __init__(self, *, mount: str | None = None, set_gap_s: float = 8.0,
+    def __init__(self, *, mount: str, set_gap_s: float = 8.0,
                  partial_fraction: float = 0.75, min_fraction: float = 0.28,
                  hip_min_deg: float = 12.0, hip_partial_min_deg: float = 6.0,
                  hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.5,
@@ -161,8 +161,8 @@ class RepDetector:
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
                  lookahead_s: float = 0.1):
-        if mount is not None and mount not in MOUNTS:
-            raise ValueError(f"mount must be one of {MOUNTS} or None, got {mount!r}")
+        if mount not in MOUNTS:
+            raise ValueError(f"mount must be one of {MOUNTS}, got {mount!r}")
         self.mount = mount
         self.set_gap_s = set_gap_s
         self.partial_fraction = partial_fraction
@@ -191,14 +191,14 @@ class RepDetector:
         self._started = False
 
     # -- state ----------------------------------------------------------------------------
-    def _start(self) -> None:
+    def _start(self, front: FrontEnd | None = None) -> None:
+        """Set up state; ``front`` lets several detectors share one front end."""
         self._started = True
-        self.front = FrontEnd()
+        self.front = front if front is not None else FrontEnd()
         self.hist = History(rate_hz=GRID_RATE_HZ)
-        self._segmenters = {
-            "hip": Segmenter(enter=8.0, exit=2.0),
-            "bar": Segmenter(enter=0.06, exit=0.025),
-        }
+        # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
+        enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]
+        self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
         self._rate_key = {"hip": "tilt_rate_dps", "bar": "vz_mps"}
         self._delay = {"hip": self.front.delay_tilt_rate_s, "bar": self.front.delay_acc_s}
         self._pending: list[tuple[int, str, RawSegment]] = []
@@ -226,17 +226,11 @@ class RepDetector:
         under way, else the last state (``top``, ``rest``, ``idle``)."""
         if not self._started:
             return "idle"
-        ch = self.mount
-        if ch:
-            state = self._segmenters[ch].state
-            if state:
-                up = state if ch == "bar" else state * (self._hip_sign or 1)
-                return "concentric" if up > 0 else "eccentric"
+        state = self._segmenter.state
+        if state:
+            up = state if self.mount == "bar" else state * (self._hip_sign or 1)
+            return "concentric" if up > 0 else "eccentric"
         return self._phase
-
-    @property
-    def channels(self) -> tuple[str, ...]:
-        return (self.mount,) if self.mount else ("hip", "bar")
 
     # -- public API -----------------------------------------------------------------------
     def update(self, chunk: SampleChunk) -> list:
@@ -248,14 +242,19 @@ class RepDetector:
             return events
         self._newest_t = float(chunk.time_s[-1])
         feats, gaps = self.front.push(chunk)
+        return self._ingest(feats, gaps)
+
+    def _ingest(self, feats, gaps: list) -> list:
+        """The front end's output for the newest chunk (shared by several detectors)."""
+        events: list = []
         for t_after, gap_s in gaps:
             events.append(GapEvent(at_s=t_after, gap_s=gap_s))
         if feats is None:
             return events
         self.hist.append(feats)
-        for ch in ("hip", "bar"):
-            for seg in self._segmenters[ch].push(feats.k, getattr(feats, self._rate_key[ch])):
-                self._pending.append((seg.k_end, ch, seg))
+        ch = self.mount
+        for seg in self._segmenter.push(feats.k, getattr(feats, self._rate_key[ch])):
+            self._pending.append((seg.k_end, ch, seg))
         self._pending.sort(key=lambda p: (p[0], p[1]))
         events.extend(self._drain(final=False))
         events.extend(self._timeouts(final=False))
@@ -280,8 +279,6 @@ class RepDetector:
             if not final and k_end + self._lookahead_k > k_have:
                 break
             self._pending.pop(0)
-            if ch not in self.channels:
-                continue
             seg = self._refine(ch, raw, k_end + self._lookahead_k)
             self._last_seg_end_k[ch] = raw.k_end
             if seg is not None:
@@ -343,7 +340,7 @@ class RepDetector:
         else:
             direction = self._hip_direction(raw.direction, dz, t_end - t_start, amp)
         return Segment(channel=ch, direction=direction, tilt_dir=raw.direction,
-                       t_start=t_start, t_end=t_end, k_end=raw.k_end, amp=amp, dz_m=dz,
+                       t_start=t_start, t_end=t_end, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start),
@@ -431,8 +428,7 @@ class RepDetector:
             if s.t_start > first.t_end + self.max_hold_s:
                 del self._first[s.channel]  # held too long: it was not a rep
             elif (self._lowers(s, first) and s.t_start >= first.t_end - 0.05
-                  and s.amp >= self.confirm_fraction * first.amp
-                  and (self.mount is None or self.mount == s.channel)):
+                  and s.amp >= self.confirm_fraction * first.amp):
                 # the lowering confirms the first rep of a set
                 self._first.clear()
                 before = self._last_rep
@@ -468,8 +464,6 @@ class RepDetector:
         if not self._is_concentric(s):
             if rep is not None and self._is_big_move(s):  # getting up, sitting up...
                 events.extend(self._close_set(at_s=self._newest_t))
-            return events
-        if self.mount is not None and s.channel != self.mount:
             return events
         # set membership
         if rep is not None and (s.t_start - self._rep_end(rep) > self.set_gap_s):
@@ -531,8 +525,6 @@ class RepDetector:
         events: list = []
         self._first.clear()  # anything still waiting came before this rep: obsolete
         rep = self._last_rep
-        if self.mount is None:
-            self.mount = s.channel
         if s.channel == "hip":
             self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
         if rep is not None:
@@ -643,8 +635,8 @@ class RepDetector:
         if final:
             return self._close_set(at_s=self._newest_t)
         t_now = float(self.hist["t_s"][-1])
-        open_seg = any(self._segmenters[c].state != 0 for c in self.channels)
-        if not open_seg and not self._pending and t_now - self._rep_end(rep) > self.set_gap_s + 1.0:
+        idle = self._segmenter.state == 0 and not self._pending
+        if idle and t_now - self._rep_end(rep) > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
 

@@ -14,6 +14,7 @@ import dataclasses
 from ..events import RepEvent
 from ..types import SampleChunk
 from .detector import RepDetector
+from .frontend import FrontEnd
 
 
 class AutoMountDetector:
@@ -30,6 +31,7 @@ class AutoMountDetector:
     def __init__(self, *, reps_to_claim: int = 2, **params):
         self.reps_to_claim = reps_to_claim
         self._dets = {m: RepDetector(mount=m, **params) for m in ("hip", "bar")}
+        self._front: FrontEnd | None = None  # one front end feeds both detectors
         self._held: dict[str, list] = {m: [] for m in self._dets}
         self._winner: str | None = None
 
@@ -44,8 +46,16 @@ class AutoMountDetector:
     def update(self, chunk: SampleChunk) -> list:
         if self._winner:
             return self._dets[self._winner].update(chunk)
+        if self._front is None:
+            self._front = FrontEnd()
+            for det in self._dets.values():
+                det._start(front=self._front)
+        if len(chunk) == 0:
+            return []
+        feats, gaps = self._front.push(chunk)
         for m, det in self._dets.items():
-            self._held[m].extend(det.update(chunk))
+            det._newest_t = float(chunk.time_s[-1])
+            self._held[m].extend(det._ingest(feats, gaps))
         return self._decide(chunk, final=False)
 
     def finish(self) -> list:
