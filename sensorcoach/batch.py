@@ -34,18 +34,15 @@ def _one(path: str, mount: str | None, plan: str | None) -> tuple[str, dict | No
     from .pipeline import analyze_file
 
     try:
-        analysis, rec = analyze_file(path, mount=mount)
-        plan_name = plan or rec.meta.get("plan")
-        if plan_name:
-            try:
-                from .compare import compare
-                from .plans import load_plan
+        from .plans import plan_for
 
-                analysis.extra["plan_comparison"] = compare(analysis,
-                                                            load_plan(plan_name)).to_dict()
-            except SensorcoachError:
-                if plan:
-                    raise
+        analysis, rec = analyze_file(path, mount=mount)
+        p = plan_for(plan, rec.meta)  # one place decides (same as a single-file analyze)
+        if p is not None:
+            from .compare import compare
+
+            analysis.extra["plan_comparison"] = compare(analysis, p,
+                                                        load_kg=rec.load_kg).to_dict()
         return path, analysis.to_dict(), None
     except SensorcoachError as exc:
         return path, None, str(exc)
@@ -86,13 +83,12 @@ def analyze_many(paths: list[str], *, mount: str | None = None, json_out: str | 
                     f"{len(sets):>4} {reps:>20} {partial:>7} {flags:>6}")
     header = (f"{'recording':<44} {'mnt':<4} {'sets':>4} {'reps per set':>20} "
               f"{'partial':>7} {'flags':>6}")
-    docs = [results[f][0] for f in files if results[f][0] is not None]
-    text = json.dumps(docs, indent=2)
-    if json_out == "-":
-        sys.stdout.write(text + "\n")
-        print(header, *rows, sep="\n", file=sys.stderr)
-    else:
-        if json_out:
-            Path(json_out).write_text(text + "\n", encoding="utf-8")
-        print(header, *rows, sep="\n")
+    if json_out:  # serialised only when asked for
+        docs = [results[f][0] for f in files if results[f][0] is not None]
+        text = json.dumps(docs, indent=2) + "\n"
+        if json_out == "-":
+            sys.stdout.write(text)
+        else:
+            Path(json_out).write_text(text, encoding="utf-8")
+    print(header, *rows, sep="\n", file=sys.stderr if json_out == "-" else sys.stdout)
     return 2 if any(results[f][1] for f in files) else 0

@@ -25,32 +25,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .display import format_analysis
     from .pipeline import analyze_file
 
-    doc_extra = {}
     paths = args.recording
     if len(paths) > 1 or _is_dir(paths[0]):
         from .batch import analyze_many
 
         return analyze_many(paths, mount=args.mount, json_out=args.json, plan=args.plan)
     analysis, rec = analyze_file(paths[0], mount=args.mount)
-    plan_name = args.plan or rec.meta.get("plan")
-    if plan_name:
-        from .compare import compare
-        from .errors import PlanError
-        from .plans import resolve_plan
+    from .plans import plan_for
 
-        try:
-            plan = resolve_plan(plan_name)
-        except PlanError:
-            if args.plan:
-                raise
-            logging.getLogger("sensorcoach").warning(
-                "recording names plan %r, which is not a plan sensorcoach can read: ignored",
-                plan_name)
-            plan = None
-        if plan is not None:
-            load = _float_or_none(rec.meta.get("load_kg"))
-            doc_extra["plan_comparison"] = compare(analysis, plan, load_kg=load).to_dict()
-    analysis.extra.update(doc_extra)
+    plan = plan_for(args.plan, rec.meta)
+    if plan is not None:
+        from .compare import compare
+
+        analysis.extra["plan_comparison"] = compare(analysis, plan,
+                                                    load_kg=rec.load_kg).to_dict()
     if args.json:
         text = json.dumps(analysis.to_dict(), indent=2)
         if args.json == "-":
@@ -62,13 +50,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     else:
         print(format_analysis(analysis))
     return 0
-
-
-def _float_or_none(text: str | None) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
 
 
 def _is_dir(path: str) -> bool:

@@ -25,5 +25,9 @@ class DeviceError(SensorcoachError):
     """A BLE device could not be found, connected or understood."""
 
 
+class StoreError(SensorcoachError):
+    """The training-history database cannot be opened or read."""
+
+
 class PacketError(SensorcoachError):
     """A BLE notification could not be decoded."""

@@ -564,3 +564,20 @@ def resolve_plan(name_or_path_or_text: str | os.PathLike[str]) -> Plan:
         raise PlanError(f"unknown plan {key!r}: not a built-in plan ({names}), a file, nor a "
                         "prescription like 'barbell hip thrust 5x5, tempo 2-0-1-1, 100 kg'"
                         ) from None
+
+
+def plan_for(arg: str | None, meta: dict[str, str]) -> Plan | None:
+    """The plan a command works with: ``--plan`` (its errors are the user's), else the
+    recording's ``plan`` metadata line (ignored with a warning when unreadable)."""
+    if arg:
+        return resolve_plan(arg)
+    text = (meta.get("plan") or "").strip()
+    if not text:
+        return None
+    try:
+        return resolve_plan(text)
+    except PlanError as exc:
+        import logging
+
+        logging.getLogger("sensorcoach").warning("recording's plan line ignored: %s", exc)
+        return None

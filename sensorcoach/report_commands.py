@@ -43,30 +43,6 @@ def _db(args: argparse.Namespace):
     return args.db or default_db_path()
 
 
-def _load_kg(meta: dict[str, str]) -> float | None:
-    try:
-        return float(meta["load_kg"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _plan_for(arg: str | None, meta: dict[str, str]):
-    """The plan from ``--plan`` (errors are the user's), else from the metadata (warned)."""
-    from .errors import PlanError
-    from .plans import resolve_plan
-
-    if arg:
-        return resolve_plan(arg)
-    text = (meta.get("plan") or "").strip()
-    if not text:
-        return None
-    try:
-        return resolve_plan(text)
-    except PlanError as exc:
-        log.warning("recording's plan line ignored: %s", exc)
-        return None
-
-
 def _analyze(path: str, mount: str | None):
     from .pipeline import analyze_file
 
@@ -106,13 +82,14 @@ def cmd_plans(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .compare import compare
+    from .plans import plan_for
     from .report import write_csv, write_html_report
 
     analysis, rec = _analyze(args.recording, args.mount)
-    plan = _plan_for(args.plan, rec.meta)
+    plan = plan_for(args.plan, rec.meta)
     comparison = None
     if plan is not None:
-        comparison = compare(analysis, plan, load_kg=_load_kg(rec.meta))
+        comparison = compare(analysis, plan, load_kg=rec.load_kg)
     out = write_html_report(analysis, comparison, args.html, rec, athlete=args.athlete)
     print(f"report written to {out}", file=sys.stderr)
     if args.csv:
@@ -124,16 +101,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_log(args: argparse.Namespace) -> int:
     from .compare import compare
+    from .plans import plan_for
     from .store import log_session
 
     db = _db(args)
     for path in args.recording:
         analysis, rec = _analyze(path, args.mount)
-        plan = _plan_for(args.plan, rec.meta)
-        load = _load_kg(rec.meta)
+        plan = plan_for(args.plan, rec.meta)
+        load = rec.load_kg
         comparison = None if plan is None else compare(analysis, plan, load_kg=load)
         res = log_session(db, analysis, plan, args.athlete, path, comparison=comparison,
-                          load_kg=load)
+                          load_kg=load, meta=rec.meta)
         full = sum(len(s.full_reps) for s in analysis.sets)
         what = "logged" if res.created else "updated (already logged)"
         verdict = f", {comparison.verdict()} ({plan.name})" if comparison else ""

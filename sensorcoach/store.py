@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SensorcoachError
+from .errors import StoreError
 
 if TYPE_CHECKING:
     from .compare import PlanComparison
@@ -104,8 +104,6 @@ CREATE TABLE IF NOT EXISTS plan_results (
 """
 
 
-class StoreError(SensorcoachError):
-    """The history database cannot be opened or read."""
 
 
 def default_db_path() -> Path:
@@ -209,7 +207,8 @@ class LoggedSession:
 def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | None,
                 athlete: str | None, recording_path: str | os.PathLike[str], *,
                 comparison: PlanComparison | None = None, load_kg: float | None = None,
-                started_at: str | None = None) -> LoggedSession:
+                started_at: str | None = None,
+                meta: dict[str, str] | None = None) -> LoggedSession:
     """Store one analysed session (idempotent per recording content).
 
     Parameters
@@ -230,9 +229,13 @@ def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | Non
         Load used; defaults to the recording's ``load_kg`` metadata, else the plan's.
     started_at : str, optional
         ISO 8601 start; defaults to the recording's ``started_at``, else the file's mtime.
+    meta : dict, optional
+        The recording's metadata as its reader found it (any format); read from the file's
+        ``#`` lines when not given.
     """
     sha = file_sha256(recording_path)
-    meta = read_metadata(recording_path)
+    if meta is None:  # callers that loaded the recording pass what the reader found
+        meta = read_metadata(recording_path)
     athlete = (athlete or meta.get("athlete") or DEFAULT_ATHLETE).strip() or DEFAULT_ATHLETE
     if load_kg is None:
         load_kg = _float_or_none(meta.get("load_kg"))

@@ -76,6 +76,14 @@ class Recording:
         return m if m in MOUNTS else None
 
     @property
+    def load_kg(self) -> float | None:
+        """External load from the ``load_kg`` metadata, if it is a number."""
+        try:
+            return float(self.meta["load_kg"])
+        except (KeyError, ValueError):
+            return None
+
+    @property
     def sample_rate_hz(self) -> float:
         """Nominal rate: the metadata value if present, else from the median sample interval."""
         raw = self.meta.get("sample_rate_hz")
