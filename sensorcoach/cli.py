@@ -14,10 +14,11 @@ import logging
 import sys
 
 from . import __version__
+from .consts import MOUNTS
 
 
 def _add_analysis_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mount", choices=("hip", "bar"),
+    p.add_argument("--mount", choices=MOUNTS,
                    help="where the sensor sits (default: the file's metadata, else inferred)")
 
 

@@ -35,7 +35,12 @@ from typing import Any
 
 from .consts import FLAG_BOUNCE, FLAG_FAST_ECCENTRIC, FLAG_NO_TOP_PAUSE, FLAG_PARTIAL_RANGE
 from .plans import Plan
-from .results import Analysis, RepResult, SetResult
+from .results import (
+    Analysis,
+    RepResult,
+    SetResult,
+    _r,  # one rounding rule for the JSON
+)
 
 #: The top pause counts as held when at least the prescribed time minus this, seconds.
 TOP_PAUSE_TOL_S = 0.2
@@ -73,12 +78,6 @@ _FAULT_ORDER = (FLAG_PARTIAL_RANGE, FLAG_NO_TOP_PAUSE, FAULT_SHORT_TOP_PAUSE,
 def cue_for(fault: str) -> str:
     """The coaching cue for a fault word ('' when sensorcoach has none)."""
     return CUES.get(fault, "")
-
-
-def _r(x: float | None, nd: int = 3) -> float | None:
-    if x is None or not math.isfinite(x):
-        return None
-    return round(float(x), nd)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .consts import FLAG_PARTIAL_RANGE
 from .results import Analysis
 
 EVENTS = ("start_s", "top_s", "descent_s", "end_s")
@@ -126,7 +127,7 @@ def score(analysis: Analysis, truth: dict, *, max_dt_s: float = 1.0) -> Score:
             if f in d.flags:
                 s.flags_hit[f] = s.flags_hit.get(f, 0) + 1
         for f in d.flags:
-            if f not in t.get("faults", []) and f != "partial_range":
+            if f not in t.get("faults", []) and f != FLAG_PARTIAL_RANGE:
                 s.flags_false[f] = s.flags_false.get(f, 0) + 1
     for i, (_, d) in enumerate(det):
         if i not in matched_d and not d.partial:

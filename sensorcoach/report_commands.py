@@ -22,6 +22,8 @@ import logging
 import sys
 from typing import Any
 
+from .consts import MOUNTS
+
 log = logging.getLogger("sensorcoach")
 
 
@@ -185,7 +187,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="HTML report (and per-rep CSV) of a recording")
     p.add_argument("recording")
     _plan_arg(p)
-    p.add_argument("--mount", choices=("hip", "bar"),
+    p.add_argument("--mount", choices=MOUNTS,
                    help="where the sensor sits (default: the file's metadata, else inferred)")
     p.add_argument("--html", metavar="OUT", required=True, help="HTML report to write")
     p.add_argument("--csv", metavar="OUT", help="also write one CSV row per rep ('-': stdout)")
@@ -195,7 +197,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("log", help="store analysed sessions in the training history")
     p.add_argument("recording", nargs="+")
     _plan_arg(p)
-    p.add_argument("--mount", choices=("hip", "bar"))
+    p.add_argument("--mount", choices=MOUNTS)
     p.add_argument("--athlete", help="athlete name (default: the metadata, else 'me')")
     _db_arg(p)
     p.set_defaults(func=cmd_log)

@@ -14,6 +14,8 @@ import argparse
 import sys
 from typing import Any
 
+from ..consts import MOUNTS
+
 
 def register(subparsers: Any) -> None:
     """Add ``scan``, ``record`` and ``live`` to the ``sensorcoach`` subcommands."""
@@ -31,7 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rate", type=int, metavar="HZ", help="sample rate to set, 25..400 Hz")
     p.add_argument("--duration", type=float, metavar="S",
                    help="stop after S seconds (default: Ctrl-C, or the end of --simulate)")
-    p.add_argument("--mount", choices=("hip", "bar"), help="written to the file's metadata")
+    p.add_argument("--mount", choices=MOUNTS, help="written to the file's metadata")
     _add_sensor_arg(p)
     _add_sim_args(p)
     _add_link_args(p)
@@ -46,7 +48,7 @@ def register(subparsers: Any) -> None:
                    help="write the JSON-lines event stream to PATH ('-': stdout)")
     p.add_argument("--rate", type=int, metavar="HZ", help="sample rate to set, 25..400 Hz")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    p.add_argument("--mount", choices=("hip", "bar"),
+    p.add_argument("--mount", choices=MOUNTS,
                    help="where the sensor sits (default: inferred)")
     _add_sensor_arg(p)
     p.add_argument("--no-display", action="store_true", help="no live display on stderr")

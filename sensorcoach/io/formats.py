@@ -615,10 +615,12 @@ def load_recording(
     kinds = {s.kind for s in sources}
     contract = [s for s in sources if s.kind == _CONTRACT]
     if contract:
-        if len(sources) == 1 and len(path_list) == 1 and not path_list[0].is_dir():
-            return read_recording(path_list[0])
+        # (a single plain file was read above; here: a folder, a zip or several paths)
         if len(contract) == 1 and len(path_list) == 1 and path_list[0].is_dir():
             return read_recording(path_list[0] / contract[0].name.split("/", 1)[1])
+        if len(contract) == 1 and len(path_list) == 1:
+            raise _fail(label, "expected a sensorcoach recording as a plain .csv or .csv.gz "
+                        f"file, found it inside an archive ({contract[0].name}): unzip it")
         raise _fail(label, f"expected one sensorcoach recording, found {len(sources)} files "
                     f"({', '.join(s.name for s in sources)})")
     phyphox = kinds & {_PHYPHOX_ACC, _PHYPHOX_GYR, _PHYPHOX_LINEAR}

@@ -23,9 +23,10 @@ import numpy as np
 from scipy import signal
 from scipy.spatial.transform import Rotation
 
+from ..consts import STANDARD_GRAVITY_MPS2
 from . import kinematics as km
 
-G = 9.80665
+G = STANDARD_GRAVITY_MPS2
 
 
 def quat_from_rotvec(v: np.ndarray) -> np.ndarray:

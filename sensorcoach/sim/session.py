@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from ..consts import STANDARD_GRAVITY_MPS2
 from . import kinematics as km
 from .spec import SessionSpec
 
 DEG = np.pi / 180.0
-G = 9.80665
+G = STANDARD_GRAVITY_MPS2
 PLATE_RADIUS_M = 0.225
 
 

@@ -46,7 +46,8 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..consts import ACC_COLS, FORMAT_KEY, FORMAT_VERSION, GYR_COLS, TIME_COL
+from ..consts import STANDARD_GRAVITY_MPS2
+from ..io.recording import write_recording
 from ..types import Recording, SampleChunk
 from . import kinematics as km
 from .sensor import Measured, Motion, SensorDraw, body_motion, draw_sensor, measure, soft_tissue
@@ -101,7 +102,7 @@ def _perturb(ch: np.ndarray, fs: float, rng: np.random.Generator,
     out[:, km.B] += rot[:, None] * km.smooth_noise(rng, n, fs, 0.6, 3)
     if np.any(trem > 0):
         f_t = rng.uniform(8, 12)
-        amp = trem * 9.80665 / (2 * np.pi * f_t) ** 2
+        amp = trem * STANDARD_GRAVITY_MPS2 / (2 * np.pi * f_t) ** 2
         out[:, km.POS] += amp[:, None] * km.band_noise(rng, n, fs, f_t - 2, f_t + 2, 3) * (
             0.7, 0.3, 1.0)
     if np.any(breath > 0):
@@ -259,30 +260,6 @@ def _truth(spec: SessionSpec, seed: int, chor: Choreographer, motion: Motion,
 
 
 # --- writing -------------------------------------------------------------------------------
-def format_rows(time_s: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray | None) -> str:
-    """Contract CSV body: time 5 decimals, acceleration 5, angular rate 4."""
-    cols = [np.round(time_s, 5) + 0.0] + [np.round(acc_g[:, i], 5) + 0.0 for i in range(3)]
-    fmt = "%.5f,%.5f,%.5f,%.5f"
-    if gyr_dps is not None:
-        cols += [np.round(gyr_dps[:, i], 4) + 0.0 for i in range(3)]
-        fmt += ",%.4f,%.4f,%.4f"
-    arr = np.column_stack(cols)
-    lines = [fmt % tuple(row) for row in arr.tolist()]
-    return "\n".join(lines) + "\n"
-
-
-def write_csv(recording: Recording, path: str) -> None:
-    """Small fast contract-CSV writer (fallback when :mod:`sensorcoach.io` is unavailable)."""
-    s = recording.samples
-    head = [f"# {FORMAT_KEY}: {FORMAT_VERSION}"]
-    head += [f"# {k}: {v}" for k, v in recording.meta.items()]
-    cols = [TIME_COL, *ACC_COLS] + (list(GYR_COLS) if s.gyr_dps is not None else [])
-    head.append(",".join(cols))
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write("\n".join(head) + "\n")
-        f.write(format_rows(s.time_s, s.acc_g, s.gyr_dps))
-
-
 def write_sim(result: SimResult, out_dir: str, name: str) -> tuple[str, str]:
     """Write ``NAME.csv`` (contract format) and ``NAME.truth.json`` into ``out_dir``.
 
@@ -292,12 +269,7 @@ def write_sim(result: SimResult, out_dir: str, name: str) -> tuple[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.join(out_dir, f"{name}.csv")
     truth_path = os.path.join(out_dir, f"{name}.truth.json")
-    try:  # the project's writer (atomic, validated); same bytes as write_csv
-        from ..io.recording import write_recording
-    except ImportError:  # pragma: no cover - the io package is optional here
-        write_csv(result.recording, csv_path)
-    else:
-        write_recording(csv_path, result.recording)
+    write_recording(csv_path, result.recording)
     with open(truth_path, "w", encoding="utf-8") as f:
         json.dump(result.truth, f, indent=1)
         f.write("\n")
