@@ -299,17 +299,14 @@ class FakeBlueZ:
         return getattr(self.sensor, "kind", "stub")
 
     def _data_uuid(self) -> str:
-        from ..ble import protocol as H
+        """The characteristic that notifies samples (from the sensor's profile, looked up
+        once: this runs for every notification)."""
+        uuid = getattr(self, "_data_uuid_cached", None)
+        if uuid is None:
+            from .profiles import get_profile
 
-        if self.kind == "polar":
-            from .polar import PMD_DATA_UUID
-
-            return PMD_DATA_UUID
-        if self.kind == "witmotion":
-            from .witmotion import WIT_NOTIFY_UUID
-
-            return WIT_NOTIFY_UUID
-        return H.DATA_UUID
+            uuid = self._data_uuid_cached = get_profile(self.kind).data_uuid
+        return uuid
 
     def _advertised_uuids(self) -> list[str]:
         from ..ble import protocol as H

@@ -125,8 +125,9 @@ class LiveDisplay:
         buf = []
         if self._drawn:
             buf.append(f"\x1b[{self._drawn}F")
-        for ln in self.lines():
+        lines = self.lines()
+        for ln in lines:
             buf.append("\x1b[2K" + ln + "\n")
-        self._drawn = len(self.lines())
+        self._drawn = len(lines)
         self.out.write("".join(buf))
         self.out.flush()

@@ -64,7 +64,6 @@ class LiveSession:
         from ..io.recording import RecordingWriter
 
         assert self.out is not None
-        self.out.parent.mkdir(parents=True, exist_ok=True)
         self.writer = RecordingWriter(self.out, self.meta, has_gyro)
 
     def on_chunk(self, chunk: SampleChunk) -> None:
@@ -80,11 +79,13 @@ class LiveSession:
                     if dt > 0:
                         self.meta["sample_rate_hz"] = f"{1.0 / dt:g}"
                 self._open(chunk.gyr_dps is not None)
+            # fit the chunk to the file's columns; the detector keeps the original
+            to_file = chunk
             if self.writer.has_gyro and chunk.gyr_dps is None:
-                chunk = _with_nan_gyro(chunk)
+                to_file = _with_nan_gyro(chunk)
             elif not self.writer.has_gyro and chunk.gyr_dps is not None:
-                chunk = SampleChunk(chunk.time_s, chunk.acc_g, None)
-            self.writer.write(chunk)
+                to_file = SampleChunk(chunk.time_s, chunk.acc_g, None)
+            self.writer.write(to_file)
             now = time.monotonic()
             if now - self._last_flush >= self.flush_s:
                 self.writer.flush()
