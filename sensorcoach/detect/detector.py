@@ -216,6 +216,7 @@ class RepDetector:
         self._ref_amp: dict[str, float] = {}
         self._newest_t = -math.inf
         self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
+        self._merge_k = int(round(0.2 * GRID_RATE_HZ))
         #: how far before a segment its onset may be searched (keeps results chunk-exact)
         self._search_k = int(10.0 * GRID_RATE_HZ)
         self._phase = "idle"
@@ -278,12 +279,59 @@ class RepDetector:
             k_end, ch, raw = self._pending[0]
             if not final and k_end + self._lookahead_k > k_have:
                 break
+            # a movement that dipped below the exit threshold for an instant and went on
+            # the same way is one movement (one look-ahead decides, whatever the chunking)
+            maybe = self._may_continue(ch, raw)
+            if not final and maybe and k_end + self._merge_k > k_have:
+                break
+            nxt = self._continuation(raw, self._merge_k if maybe else self._lookahead_k)
+            if nxt is not None:
+                if isinstance(nxt, RawSegment):
+                    self._pending.pop(1)
+                    self._pending[0] = (nxt.k_end, ch,
+                                        RawSegment(raw.direction, raw.k_start, nxt.k_end,
+                                                   k_first_end=raw.k_first_end or raw.k_end,
+                                                   k_last_start=nxt.k_start))
+                    self._pending.sort(key=lambda p: (p[0], p[1]))
+                    continue
+                if not final:
+                    break  # the continuation is still under way
             self._pending.pop(0)
+            # a set times out at a moment fixed by the stream, not by where a chunk ended
+            if self._last_rep is not None:
+                t_raw = float(self.hist["t_s"][self.hist.index(raw.k_start)])
+                if t_raw - self._rep_end(self._last_rep) > self.set_gap_s + 1.0:
+                    events.extend(self._close_set(at_s=t_raw))
             seg = self._refine(ch, raw, k_end + self._lookahead_k)
             self._last_seg_end_k[ch] = raw.k_end
             if seg is not None:
                 events.extend(self._on_segment(seg))
         return events
+
+    def _may_continue(self, ch: str, raw: RawSegment) -> bool:
+        """Over the look-ahead after ``raw`` the rate kept its sign and picked up again:
+        the movement may go on (decided from the look-ahead alone: chunk-exact)."""
+        h = self.hist
+        i0 = h.index(raw.k_end)
+        i1 = h.index(raw.k_end + self._lookahead_k)
+        if i1 >= len(h) or i1 <= i0:
+            return False
+        r = h[self._rate_key[ch]][i0:i1 + 1] * raw.direction
+        return bool(r.min() > -self._segmenter.exit and r[-1] > r[0])
+
+    def _continuation(self, raw: RawSegment, window_k: int) -> RawSegment | bool | None:
+        """The raw segment that continues ``raw`` the same way, starting within
+        ``window_k`` of its end: a closed one (pending), ``True`` for one still open,
+        ``None`` for none."""
+        near = raw.k_end + window_k
+        if len(self._pending) > 1:
+            nxt = self._pending[1][2]
+            if nxt.direction == raw.direction and raw.k_end <= nxt.k_start <= near:
+                return nxt
+        seg = self._segmenter
+        if seg.state == raw.direction and seg.k_open is not None and raw.k_end <= seg.k_open <= near:
+            return True
+        return None
 
     def _refine(self, ch: str, raw: RawSegment, k_limit: int) -> Segment | None:
         h = self.hist
@@ -296,16 +344,23 @@ class RepDetector:
         if i1 <= i0 or i0 < 0:
             return None
         ip = i0 + int(np.argmax(r[i0:i1]))
+        # a merged movement: its start from the first piece's peak, its end from the last's
+        ip_on, ip_off = ip, ip
+        if raw.k_first_end is not None:
+            i_fe = max(i0 + 1, h.index(raw.k_first_end))
+            ip_on = i0 + int(np.argmax(r[i0:i_fe]))
+            i_ls = min(i1 - 1, h.index(raw.k_last_start))
+            ip_off = i_ls + int(np.argmax(r[i_ls:i1]))
         # the rate may sit slightly off zero in the pause before (integration residue of the
         # previous move): measure levels from that baseline
         gap = r[i_lo_bound:i0]
-        base = float(np.clip(np.median(gap), 0.0, 0.3 * r[ip])) if gap.size >= 3 else 0.0
-        peak = float(r[ip]) - base
-        if peak <= 0:
+        base = float(np.clip(np.median(gap), 0.0, 0.3 * r[ip_on])) if gap.size >= 3 else 0.0
+        peak = float(r[ip_on]) - base
+        if peak <= 0 or r[ip_off] <= 0:
             return None
         lo, hi = 0.12, 0.4
-        t_on = _onset(t, r - base, ip, i_lo_bound, peak, lo, hi, backward=True)
-        t_off = _onset(t, r, ip, i_lim, float(r[ip]), lo, hi, backward=False)
+        t_on = _onset(t, r - base, ip_on, i_lo_bound, peak, lo, hi, backward=True)
+        t_off = _onset(t, r, ip_off, i_lim, float(r[ip_off]), lo, hi, backward=False)
         delay = self._delay[ch]
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
@@ -350,8 +405,13 @@ class RepDetector:
                            max(i_lo_bound, h.index_t(t_start - 0.2))].any()))
 
     def _hip_direction(self, tilt_dir: int, dz: float, dur: float, amp: float) -> int:
-        """Which way is up: the segment's own rise when it is clear, else the way the
+        """Which way is up: inside a set, the way its counted reps' tilt went (the pelvis
+        tilts the same way whenever the hips rise, and the arc estimate keeps its sign
+        while the lifter stays in position; the rise integrated from ``|f|`` drifts on slow
+        movements); else the segment's own rise when it is clear, else the way the last
         counted reps' tilt went."""
+        if self._last_rep is not None and self._last_rep.up.channel == "hip":
+            return 1 if tilt_dir == self._last_rep.up.tilt_dir else -1
         if abs(dz) >= self.min_rise_m or not self._hip_sign:
             return 1 if dz > 0 else -1
         return tilt_dir * self._hip_sign
@@ -394,11 +454,14 @@ class RepDetector:
                 min_deg = max(self.hip_partial_min_deg, self.min_fraction * ref)
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
-            if not (min_deg <= s.amp <= self.hip_max_deg
-                    and max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
-                    <= s.dz_m <= self.hip_max_rise_m):
+            if not min_deg <= s.amp <= self.hip_max_deg:
                 return False
-            return True
+            if (max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
+                    <= s.dz_m <= self.hip_max_rise_m):
+                return True
+            # the rise integrated from |f| is poor on slow movements; a movement from the
+            # session's bottom pose to its lockout pose is a hip thrust all the same
+            return self._known_pose(s)
         return (self.bar_min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 

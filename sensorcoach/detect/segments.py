@@ -19,6 +19,9 @@ class RawSegment:
     direction: int  # +1 rising rate signal, -1 falling
     k_start: int
     k_end: int
+    #: for a movement merged from pieces: where the first piece ended and the last began
+    k_first_end: int | None = None
+    k_last_start: int | None = None
 
 
 class Segmenter:
