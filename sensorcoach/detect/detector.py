@@ -365,12 +365,21 @@ class RepDetector:
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
             return None
+        # the range is the whole merged movement's; but when the faster piece came first,
+        # the movement proper ended with it and the slower rest is a settle or squeeze in
+        # the pause (a glute squeeze tilts the pelvis on at lockout): the event ends there
+        t_end_move = t_end
+        if raw.k_first_end is not None and r[ip_on] >= r[ip_off]:
+            i_b = min(i_lim, h.index(raw.k_first_end + self._lookahead_k))
+            t_first = _onset(t, r, ip_on, i_b, float(r[ip_on]), lo, hi, backward=False)
+            t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends
         dz, peak_v, acc_peak = self._kinematics(t_start, t_end,
                                                 "az_bar_mps2" if ch == "bar" else "az_mps2")
         u = h.u
         a0 = max(0, h.index_t(t_start + self.front.delay_acc_s))
         a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
+        t_end = t_end_move
         cosang = float(np.clip(np.dot(u[a0], u[a1]), -1.0, 1.0))
         rotation = math.degrees(math.acos(cosang))
         # plate knocks: g-level spikes in the seconds before or inside the movement (the
@@ -401,8 +410,8 @@ class RepDetector:
                        peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start),
                        u_start=u[a0].copy(), u_end=u[a1].copy(),
                        walked_before=bool(h["walking"][
-                           max(i_lo_bound, h.index_t(t_start - 2.0)):
-                           max(i_lo_bound, h.index_t(t_start - 0.2))].any()))
+                           max(0, h.index_t(t_start - 2.0)):
+                           max(0, h.index_t(t_start - 0.2))].any()))
 
     def _hip_direction(self, tilt_dir: int, dz: float, dur: float, amp: float) -> int:
         """Which way is up: inside a set, the way its counted reps' tilt went (the pelvis
