@@ -382,6 +382,14 @@ class RepDetector:
         t_end = t_end_move
         cosang = float(np.clip(np.dot(u[a0], u[a1]), -1.0, 1.0))
         rotation = math.degrees(math.acos(cosang))
+        if ch == "hip":
+            # the range runs from pose to pose: a start found a little late (the hips' own
+            # acceleration bends the accelerometer's tilt at the start of a fast rep) must
+            # not shorten it, so the bottom pose is the farthest one just before
+            b0 = max(i_lo_bound, a0 - int(0.4 * GRID_RATE_HZ))
+            if b0 < a0:
+                cos_b = float(np.clip((u[b0:a0 + 1] @ u[a1]).min(), -1.0, 1.0))
+                rotation = max(rotation, math.degrees(math.acos(cos_b)))
         # plate knocks: g-level spikes in the seconds before or inside the movement (the
         # first 0.2 s may hold a bounce off the bottom, which belongs to the previous rep)
         k0 = max(i_lo_bound, h.index_t(t_start - self.knock_window_s))
