@@ -147,6 +147,10 @@ class RepDetector:
         is an impact (plates being loaded, the bar dropped): the movement is not a rep.
     lookahead_s : float
         Data past a segment's end the detector waits for before deciding on it.
+    merge_s : float
+        A movement whose rate dips below the exit level and picks up the same way within
+        this time is one movement (when the look-ahead shows the rate picking up again, the
+        detector waits this long instead).
     """
 
     def __init__(self, *, mount: str, set_gap_s: float = 8.0,
@@ -160,7 +164,7 @@ class RepDetector:
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
-                 lookahead_s: float = 0.1):
+                 lookahead_s: float = 0.1, merge_s: float = 0.2):
         if mount not in MOUNTS:
             raise ValueError(f"mount must be one of {MOUNTS}, got {mount!r}")
         self.mount = mount
@@ -188,6 +192,7 @@ class RepDetector:
         self.knock_window_s = knock_window_s
         self.min_fraction = min_fraction
         self.lookahead_s = lookahead_s
+        self.merge_s = merge_s
         self._started = False
 
     # -- state ----------------------------------------------------------------------------
@@ -216,7 +221,7 @@ class RepDetector:
         self._ref_amp: dict[str, float] = {}
         self._newest_t = -math.inf
         self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
-        self._merge_k = int(round(0.2 * GRID_RATE_HZ))
+        self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
         #: how far before a segment its onset may be searched (keeps results chunk-exact)
         self._search_k = int(10.0 * GRID_RATE_HZ)
         self._phase = "idle"
