@@ -329,7 +329,9 @@ def _check_rep(rep: RepResult, set_index: int, prev: RepResult | None, plan: Pla
     )
 
 
-def _velocity(s: SetResult) -> tuple[float | None, float | None, float | None]:
+def set_velocity(s: SetResult) -> tuple[float | None, float | None, float | None]:
+    """First and last full rep's mean velocity (m/s, finite ones only) and the loss
+    between them (% of the first; None with fewer than two)."""
     v = [r.mean_velocity_mps for r in s.full_reps
          if r.mean_velocity_mps is not None and math.isfinite(r.mean_velocity_mps)]
     if not v:
@@ -448,7 +450,7 @@ def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> 
             if rest_judged:
                 rest_planned = plan.rest_s
                 rest_ok = rest_taken >= plan.rest_s - REST_TOL_S
-        first_v, last_v, loss = _velocity(det)
+        first_v, last_v, loss = set_velocity(det)
         checks.append(SetCheck(
             index=k, label=label, planned_reps=planned, done_reps=done,
             partial_reps=len(det.partial_reps), status=status, detected_index=det.index,

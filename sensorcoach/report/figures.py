@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..compare import VELOCITY_LOSS_CUE_PCT, set_velocity
+
 if TYPE_CHECKING:
     from ..compare import PlanComparison
     from ..results import Analysis, RepResult, SetResult
@@ -200,16 +202,17 @@ def velocity_png(analysis: Analysis) -> bytes | None:
     top = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
     i = 0
     for s in sets:
-        vs = [r.mean_velocity_mps for r in s.full_reps]
-        good = [x for x in vs if x is not None]
-        if len(good) >= 2 and good[0] > 0:
-            loss = (good[0] - good[-1]) / good[0] * 100
-            xa, xb = xs[i], xs[i + len(vs) - 1]
+        n = len(s.full_reps)
+        # the loss and its threshold are the comparison's (one definition: the cue and
+        # the red label agree, non-finite velocities are skipped alike)
+        loss = set_velocity(s)[2]
+        if loss is not None:
+            xa, xb = xs[i], xs[i + n - 1]
             text = "0%" if round(loss) == 0 else (f"−{loss:.0f}%" if loss > 0 else f"+{-loss:.0f}%")
             ax.annotate(text,
                         xy=((xa + xb) / 2, top * 1.08), ha="center", fontsize=9,
-                        color=MISS_COLOUR if loss > 20 else "#212121")
-        i += len(vs)
+                        color=MISS_COLOUR if loss > VELOCITY_LOSS_CUE_PCT else "#212121")
+        i += n
     ax.set_ylim(0, top * 1.3)
     ax.set_ylabel("mean velocity (m/s)", fontsize=9)
     step = max(1, len(xs) // 40)
