@@ -415,7 +415,7 @@ class RepDetector:
         if ch == "bar":
             direction = raw.direction
         else:
-            direction = self._hip_direction(raw.direction, dz, t_end - t_start, amp)
+            direction = self._hip_direction(raw.direction, dz)
         return Segment(channel=ch, direction=direction, tilt_dir=raw.direction,
                        t_start=t_start, t_end=t_end, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
@@ -426,7 +426,7 @@ class RepDetector:
                            max(0, h.index_t(t_start - 2.0)):
                            max(0, h.index_t(t_start - 0.2))].any()))
 
-    def _hip_direction(self, tilt_dir: int, dz: float, dur: float, amp: float) -> int:
+    def _hip_direction(self, tilt_dir: int, dz: float) -> int:
         """Which way is up: inside a set, the way its counted reps' tilt went (the pelvis
         tilts the same way whenever the hips rise, and the arc estimate keeps its sign
         while the lifter stays in position; the rise integrated from ``|f|`` drifts on slow

@@ -11,10 +11,9 @@ Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
     magnitude of the low-passed specific force (g). Rotation-invariant:
     ``|a + g z| = g + a_z + O(|a_h|^2 / g)``, so ``m_g - 1`` is the vertical acceleration
     in g, whatever the mounting orientation.
-``tilt_deg``
-    signed rotation of the gravity direction along its dominant arc, relative to its slow
-    mean (the pelvis tilt on a hip mount), degrees. The sign is arbitrary; the detector
-    learns which way is "up".
+``tilt_rate_dps``
+    rate of the gravity direction along its dominant arc (the pelvis tilting on a hip
+    mount), degrees per second. The sign is arbitrary; the detector learns which way is "up".
 ``vz_mps``
     vertical velocity integrated from the last moment the sensor was still (zero-velocity
     update), with the rest level of ``|f|`` taken at that moment. Valid for a sensor that
@@ -23,7 +22,6 @@ Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,14 +74,13 @@ class _TrailingSum:
 
 
 class _Stillness:
-    """1 where ``|f|`` varied less than ``std_g`` over the trailing ``window`` samples."""
+    """Trailing standard deviation of ``|f|`` over ``window`` samples (exact integer sums)."""
 
-    def __init__(self, window: int, std_g: float):
+    def __init__(self, window: int):
         self.window = window
         self.scale = 1e5
         self.s1 = _TrailingSum(window)
         self.s2 = _TrailingSum(window)
-        self.thr = (std_g * self.scale) ** 2
         self.count = 0
 
     def std(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,13 +93,6 @@ class _Stillness:
         seen = self.count + np.arange(1, len(m) + 1)
         self.count += len(m)
         return np.sqrt(var) / self.scale, seen >= n
-
-    def __call__(self, m: np.ndarray, *, moving: bool = False) -> np.ndarray:
-        """1 where steady (or, with ``moving=True``, where varying more than ``std_g``)."""
-        std, full = self.std(m)
-        thr = math.sqrt(self.thr) / self.scale
-        flag = std >= thr if moving else std < thr
-        return (flag & full).astype(np.int64)
 
 
 class _RestLevel:
@@ -309,9 +299,7 @@ class Features:
     az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
     az_bar_mps2: np.ndarray  # the same with the rest level of the latest still moment
     vz_mps: np.ndarray  # vertical velocity, zero-velocity-updated at every still sample
-    tilt_deg: np.ndarray  # signed tilt along the dominant arc
     tilt_rate_dps: np.ndarray  # its smoothed derivative
-    gyr_dps: np.ndarray | None  # (n, 3) low-passed gyro, if any
     walking: np.ndarray  # 1 where step impacts were felt in the trailing second
 
     def __len__(self) -> int:
@@ -358,7 +346,7 @@ class FrontEnd:
         self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         self._lp_gyr = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         n_rest = int(round(rest_window_s * fs))
-        self._still = _Stillness(int(round(still_window_s * fs)), still_std_g)
+        self._still = _Stillness(int(round(still_window_s * fs)))
         self._rest = _RestLevel(n_rest)
         self.still_std_g = still_std_g
         self._noise_floor = _SteppedMedian(int(20 * fs), int(round(1.0 * fs)), q=10.0)
@@ -411,14 +399,14 @@ class FrontEnd:
         at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
         az_bar, vz = self._zupt(m, at_rest)
 
-        tilt, rate = self._tilt(u, gyr)
+        rate = self._tilt_rate(u, gyr)
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, az_bar_mps2=az_bar,
                          vz_mps=vz,
-                         tilt_deg=tilt, tilt_rate_dps=rate, gyr_dps=gyr, walking=walking)
+                         tilt_rate_dps=rate, walking=walking)
         return feats, gaps
 
-    def _tilt(self, u: np.ndarray, gyr: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None) -> np.ndarray:
         us = self._u_slow(u)
         us /= np.maximum(np.linalg.norm(us, axis=1), 1e-9)[:, None]
         w = u - (u * us).sum(axis=1)[:, None] * us
@@ -451,7 +439,6 @@ class FrontEnd:
         d = d * flips[:, None]
         self._d_prev = d[-1].copy()
         proj = np.clip((w * d).sum(axis=1), -1.0, 1.0)
-        tilt = np.degrees(np.arcsin(proj))
         # rate of the gravity direction itself along the arc: du/dt . d (the slow reference
         # and the arc direction drift out of it)
         prev_u = u[0] if self._tilt_prev is None else self._tilt_prev
@@ -466,7 +453,7 @@ class FrontEnd:
             # acceleration and its bias is removed by the high-pass
             gyro_rate = (gyr * np.cross(d, u)).sum(axis=1)
             rate = self._cf_lo(rate) + gyro_rate - self._cf_lo_g(gyro_rate)
-        return tilt, self._rate_lp(rate)
+        return self._rate_lp(rate)
 
 
 def _group_delay_s(ba, fs: float, f_hz: float = 0.5) -> float:
