@@ -34,15 +34,13 @@ def _one(path: str, mount: str | None, plan: str | None) -> tuple[str, dict | No
     from .pipeline import analyze_file
 
     try:
-        from .plans import plan_for
+        from .compare import compare_recording
 
         analysis, rec = analyze_file(path, mount=mount)
-        p = plan_for(plan, rec.meta)  # one place decides (same as a single-file analyze)
-        if p is not None:
-            from .compare import compare
-
-            analysis.extra["plan_comparison"] = compare(analysis, p,
-                                                        load_kg=rec.load_kg).to_dict()
+        # one place decides (same as a single-file analyze)
+        comparison = compare_recording(analysis, rec, plan)[1]
+        if comparison is not None:
+            analysis.extra["plan_comparison"] = comparison.to_dict()
         return path, analysis.to_dict(), None
     except SensorcoachError as exc:
         return path, None, str(exc)

@@ -32,24 +32,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         return analyze_many(paths, mount=args.mount, json_out=args.json, plan=args.plan)
     analysis, rec = analyze_file(paths[0], mount=args.mount)
-    from .plans import plan_for
+    from .compare import compare_recording
 
-    plan = plan_for(args.plan, rec.meta)
-    if plan is not None:
-        from .compare import compare
-
-        analysis.extra["plan_comparison"] = compare(analysis, plan,
-                                                    load_kg=rec.load_kg).to_dict()
+    comparison = compare_recording(analysis, rec, args.plan)[1]
+    if comparison is not None:
+        analysis.extra["plan_comparison"] = comparison.to_dict()
     if args.json:
-        text = json.dumps(analysis.to_dict(), indent=2)
+        text = json.dumps(analysis.to_dict(), indent=2) + "\n"
         if args.json == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-            print(format_analysis(analysis))
-    else:
-        print(format_analysis(analysis))
+            sys.stdout.write(text)
+            return 0
+        with open(args.json, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    print(format_analysis(analysis))
     return 0
 
 

@@ -31,16 +31,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .consts import FLAG_BOUNCE, FLAG_FAST_ECCENTRIC, FLAG_NO_TOP_PAUSE, FLAG_PARTIAL_RANGE
-from .plans import Plan
+from .plans import Plan, plan_for
 from .results import (
     Analysis,
     RepResult,
     SetResult,
     _r,  # one rounding rule for the JSON
 )
+
+if TYPE_CHECKING:
+    from .types import Recording
 
 #: The top pause counts as held when at least the prescribed time minus this, seconds.
 TOP_PAUSE_TOL_S = 0.2
@@ -395,6 +398,17 @@ def _align(planned: list[int], done: list[int]) -> list[tuple[int | None, int | 
             pairs.append((i - 1, j - 1))
             i, j = i - 1, j - 1
     return pairs[::-1]
+
+
+def compare_recording(analysis: Analysis, rec: Recording, plan_arg: str | None = None
+                      ) -> tuple[Plan | None, PlanComparison | None]:
+    """The plan that applies to a recording (``--plan NAME|FILE``, else its ``plan``
+    metadata: :func:`sensorcoach.plans.plan_for`) and the comparison with it, at the
+    recording's load. ``(None, None)`` when no plan applies."""
+    plan = plan_for(plan_arg, rec.meta)
+    if plan is None:
+        return None, None
+    return plan, compare(analysis, plan, load_kg=rec.load_kg)
 
 
 def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> PlanComparison:

@@ -83,15 +83,11 @@ def cmd_plans(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .compare import compare
-    from .plans import plan_for
+    from .compare import compare_recording
     from .report import write_csv, write_html_report
 
     analysis, rec = _analyze(args.recording, args.mount)
-    plan = plan_for(args.plan, rec.meta)
-    comparison = None
-    if plan is not None:
-        comparison = compare(analysis, plan, load_kg=rec.load_kg)
+    comparison = compare_recording(analysis, rec, args.plan)[1]
     out = write_html_report(analysis, comparison, args.html, rec, athlete=args.athlete)
     print(f"report written to {out}", file=sys.stderr)
     if args.csv:
@@ -102,18 +98,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from .compare import compare
-    from .plans import plan_for
+    from .compare import compare_recording
     from .store import log_session
 
     db = _db(args)
     for path in args.recording:
         analysis, rec = _analyze(path, args.mount)
-        plan = plan_for(args.plan, rec.meta)
-        load = rec.load_kg
-        comparison = None if plan is None else compare(analysis, plan, load_kg=load)
+        plan, comparison = compare_recording(analysis, rec, args.plan)
         res = log_session(db, analysis, plan, args.athlete, path, comparison=comparison,
-                          load_kg=load, meta=rec.meta)
+                          load_kg=rec.load_kg, meta=rec.meta)
         full = sum(len(s.full_reps) for s in analysis.sets)
         what = "logged" if res.created else "updated (already logged)"
         verdict = f", {comparison.verdict()} ({plan.name})" if comparison else ""
