@@ -96,7 +96,6 @@ def test_link_drop_reconnect_every_sample_on_disk(simulated, rec100, tmp_path):
         stop = asyncio.Event()
         s = SensorStream(sim.name, session.on_chunk)
         ender = asyncio.create_task(stop_at_end(sim, stop))
-        session.start_flusher()
         stats_box["stats"] = await s.run(stop)
         await ender
 

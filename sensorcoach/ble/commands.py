@@ -250,7 +250,6 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
             helpers.append(loop.create_task(_stop_after(stop, args.duration)))
         if sim is not None:
             helpers.append(loop.create_task(_stop_at_sim_end(stop, sim)))
-        session.start_flusher()
         try:
             return await stream.run(stop)
         finally:

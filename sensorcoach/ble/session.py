@@ -2,15 +2,14 @@
 
 :class:`LiveSession` is the consumer side of :class:`~sensorcoach.ble.client.SensorStream`:
 its :meth:`~LiveSession.on_chunk` writes the chunk to the recording as it arrives (through
-:class:`sensorcoach.io.recording.RecordingWriter`, flushed at least once a second), then
+:class:`sensorcoach.io.recording.RecordingWriter`, which hands every chunk to the operating
+system at once: after ``kill -9`` the file holds every sample received), then
 passes it to ``feed(chunk) -> list[events]`` (the detector pipeline,
 ``StreamPipeline.feed``) and hands the events to ``on_events``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,28 +36,21 @@ class LiveSession:
         ``finish() -> list[events]`` at the end of the stream.
     on_events : callable or None
         Called with each non-empty list of events.
-    flush_s : float
-        Longest time between flushes of the recording file.
     """
 
     def __init__(self, out: str | Path | None = None, *, meta: Mapping[str, str] | None = None,
                  feed: Callable[[SampleChunk], list] | None = None,
                  finish: Callable[[], list] | None = None,
-                 on_events: Callable[[list], None] | None = None,
-                 flush_s: float = 1.0) -> None:
+                 on_events: Callable[[list], None] | None = None) -> None:
         self.out = Path(out) if out is not None else None
         self.meta = dict(meta or {})
         self.meta.setdefault("started_at", datetime.now(UTC).isoformat(timespec="seconds"))
         self.feed = feed
         self.finish_fn = finish
         self.on_events = on_events or (lambda _e: None)
-        self.flush_s = flush_s
         self.writer: Any = None
         self.samples = 0
         self.events: list[Any] = []
-        self.last_time_s: float | None = None
-        self._last_flush = time.monotonic()
-        self._flusher: asyncio.Task[None] | None = None
 
     def _open(self, has_gyro: bool) -> None:
         from ..io.recording import RecordingWriter
@@ -86,12 +78,7 @@ class LiveSession:
             elif not self.writer.has_gyro and chunk.gyr_dps is not None:
                 to_file = SampleChunk(chunk.time_s, chunk.acc_g, None)
             self.writer.write(to_file)
-            now = time.monotonic()
-            if now - self._last_flush >= self.flush_s:
-                self.writer.flush()
-                self._last_flush = now
         self.samples += len(chunk)
-        self.last_time_s = float(chunk.time_s[-1])
         if self.feed is not None:
             self._emit(self.feed(chunk))
 
@@ -100,27 +87,11 @@ class LiveSession:
             self.events.extend(events)
             self.on_events(list(events))
 
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_s)
-            if self.writer is not None:
-                self.writer.flush()
-                self._last_flush = time.monotonic()
-
-    def start_flusher(self) -> None:
-        """Flush once a second even while no data arrives (call inside the event loop)."""
-        if self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
-
     def close(self) -> list:
-        """End of stream: final events, flush and close the file. Returns the final events."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-            self._flusher = None
+        """End of stream: final events, then close the file. Returns the final events."""
         events = self.finish_fn() if self.finish_fn is not None else []
         self._emit(events)
         if self.writer is not None:
-            self.writer.flush()
             self.writer.close()
         return list(events or [])
 
