@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from sensorcoach.ble.fakebluez import SimulatedSensor
+from sensorcoach.io import recording as io_recording
+from sensorcoach.types import Recording, SampleChunk
 
 needs_dbus = pytest.mark.skipif(shutil.which("dbus-daemon") is None
                                 and not Path("/usr/bin/dbus-daemon").exists(),
@@ -30,15 +32,10 @@ def write_recording(path: Path, *, seconds: float, rate_hz: float, gyro: bool = 
     acc = np.column_stack([0.01 + 0.3 * np.sin(0.7 * t), -0.91 + 0.2 * np.cos(2.1 * t),
                            -0.38 + rng.normal(0, 0.05, n)])
     gyr = np.column_stack([40 * np.sin(3 * t), 25 * np.cos(t), rng.normal(0, 2, n)])
-    cols = "time_s,ax_g,ay_g,az_g" + (",gx_dps,gy_dps,gz_dps" if gyro else "")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(f"# sensorcoach-recording: 1\n# mount: hip\n# sample_rate_hz: {rate_hz:g}\n"
-                 f"# sensor: synthetic\n{cols}\n")
-        for i in range(n):
-            row = [f"{t[i]:.5f}"] + [f"{v:.5f}" for v in acc[i]]
-            if gyro:
-                row += [f"{v:.4f}" for v in gyr[i]]
-            fh.write(",".join(row) + "\n")
+    # through the package's one writer (the contract's 5/4 decimals)
+    rec = Recording(SampleChunk(t, acc, gyr if gyro else None),
+                    {"mount": "hip", "sample_rate_hz": f"{rate_hz:g}", "sensor": "synthetic"})
+    io_recording.write_recording(path, rec)
     return path
 
 

@@ -164,8 +164,6 @@ class StreamStats:
     watchdog_trips: int = 0
     #: wall seconds from a lost link to data flowing again, per reconnect
     reconnect_s: list[float] = field(default_factory=list)
-    #: wall seconds from a lost link to the new connection being up, per reconnect
-    relink_s: list[float] = field(default_factory=list)
     assembler: H.AssemblerStats = field(default_factory=H.AssemblerStats)
     last_error: str | None = None
 
@@ -299,8 +297,6 @@ class SensorStream:
                 try:
                     await client.connect()
                     self.stats.connects += 1
-                    if self._lost_at is not None:
-                        self.stats.relink_s.append(time.monotonic() - self._lost_at)
                     self.on_state("connected")
                     await self.profile.start(client, self.rate_hz, self._on_notify,
                                              self._notify_kwargs())
@@ -399,9 +395,3 @@ async def _wait_any(events: tuple[asyncio.Event, ...], timeout: float) -> None:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def stream(device: str, on_chunk: Callable[[SampleChunk], None], *,
-                 stop: asyncio.Event | None = None, **kwargs: Any) -> StreamStats:
-    """Stream ``device`` into ``on_chunk`` until ``stop`` is set; see :class:`SensorStream`."""
-    return await SensorStream(device, on_chunk, **kwargs).run(stop)
