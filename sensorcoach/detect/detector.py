@@ -48,7 +48,7 @@ from ..results import RepResult
 from ..types import SampleChunk
 from .frontend import GRID_RATE_HZ, FrontEnd
 from .history import History
-from .segments import RawSegment, Segmenter
+from .segments import RawSegment, RestToRestSegmenter, Segmenter
 
 
 @dataclass
@@ -203,8 +203,13 @@ class RepDetector:
         self.hist = History(rate_hz=GRID_RATE_HZ)
         # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
         enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]
-        self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
-        self._rate_key = {"hip": "tilt_rate_dps", "bar": "vz_mps"}
+        if self.mount == "bar":
+            self._segmenter = RestToRestSegmenter(
+                enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
+                n_still=self.front.n_still)
+        else:
+            self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
+        self._rate_key = {"hip": "tilt_rate_dps", "bar": "vbar_mps"}
         self._delay = {"hip": self.front.delay_tilt_rate_s, "bar": self.front.delay_acc_s}
         self._pending: list[tuple[int, str, RawSegment]] = []
         self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
@@ -259,12 +264,20 @@ class RepDetector:
             return events
         self.hist.append(feats)
         ch = self.mount
-        for seg in self._segmenter.push(feats.k, getattr(feats, self._rate_key[ch])):
+        if ch == "bar":
+            segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest)
+            for k, v in vels:
+                self.hist.put("vbar_mps", k, v)
+        else:
+            segs = self._segmenter.push(feats.k, feats.tilt_rate_dps)
+        for seg in segs:
             self._pending.append((seg.k_end, ch, seg))
         self._pending.sort(key=lambda p: (p[0], p[1]))
         events.extend(self._drain(final=False))
         events.extend(self._timeouts(final=False))
         oldest = min([p[2].k_start for p in self._pending], default=int(feats.k[-1]))
+        if ch == "bar" and self._segmenter.moving:
+            oldest = min(oldest, int(self._segmenter.k_first))
         self.hist.trim(oldest - self._search_k)
         return events
 
@@ -316,6 +329,8 @@ class RepDetector:
     def _may_continue(self, ch: str, raw: RawSegment) -> bool:
         """Over the look-ahead after ``raw`` the rate kept its sign and picked up again:
         the movement may go on (decided from the look-ahead alone: chunk-exact)."""
+        if ch == "bar":
+            return False  # a bar movement ends at a rest: nothing runs on
         h = self.hist
         i0 = h.index(raw.k_end)
         i1 = h.index(raw.k_end + self._lookahead_k)
@@ -409,7 +424,7 @@ class RepDetector:
             # a rise runs bottom -> top pause: both ends at rest, so the rise with a
             # zero-velocity update at each end is right; a lowering may end still moving
             # (slow or bounced), so it takes the travel of the running velocity
-            v = h["vz_mps"][a0:a1 + 1]
+            v = h["vbar_mps"][a0:a1 + 1]
             run = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1])))
             amp = abs(dz) if raw.direction > 0 else abs(run)
         if ch == "bar":

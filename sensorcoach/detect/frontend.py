@@ -301,6 +301,7 @@ class Features:
     vz_mps: np.ndarray  # vertical velocity, zero-velocity-updated at every still sample
     tilt_rate_dps: np.ndarray  # its smoothed derivative
     walking: np.ndarray  # 1 where step impacts were felt in the trailing second
+    at_rest: np.ndarray  # 1 where |f| is steady and at its rest level (a rest candidate)
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -346,7 +347,8 @@ class FrontEnd:
         self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         self._lp_gyr = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         n_rest = int(round(rest_window_s * fs))
-        self._still = _Stillness(int(round(still_window_s * fs)))
+        self.n_still = int(round(still_window_s * fs))
+        self._still = _Stillness(self.n_still)
         self._rest = _RestLevel(n_rest)
         self.still_std_g = still_std_g
         self._noise_floor = _SteppedMedian(int(20 * fs), int(round(1.0 * fs)), q=10.0)
@@ -403,7 +405,7 @@ class FrontEnd:
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, az_bar_mps2=az_bar,
                          vz_mps=vz,
-                         tilt_rate_dps=rate, walking=walking)
+                         tilt_rate_dps=rate, walking=walking, at_rest=at_rest)
         return feats, gaps
 
     def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None) -> np.ndarray:

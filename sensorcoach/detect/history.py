@@ -6,7 +6,7 @@ import numpy as np
 
 from .frontend import Features
 
-_FIELDS = ("k", "t_s", "raw_m_g", "az_mps2", "az_bar_mps2", "vz_mps", "tilt_rate_dps",
+_FIELDS = ("k", "t_s", "m_g", "raw_m_g", "az_mps2", "az_bar_mps2", "vz_mps", "tilt_rate_dps",
            "walking")
 
 
@@ -24,10 +24,12 @@ class History:
     def append(self, f: Features) -> None:
         if not self.cols:
             self.cols = {name: getattr(f, name).copy() for name in _FIELDS}
+            self.cols["vbar_mps"] = np.zeros(len(f))
             self.u = f.u.copy()
         else:
             for name in _FIELDS:
                 self.cols[name] = np.concatenate([self.cols[name], getattr(f, name)])
+            self.cols["vbar_mps"] = np.concatenate([self.cols["vbar_mps"], np.zeros(len(f))])
             self.u = np.concatenate([self.u, f.u])
 
     def trim(self, keep_from_k: int) -> None:
@@ -38,9 +40,15 @@ class History:
         cut = min(n - self.keep, self.index(keep_from_k))
         if cut <= 0:
             return
-        for name in _FIELDS:
+        for name in self.cols:
             self.cols[name] = self.cols[name][cut:]
         self.u = self.u[cut:]
+
+    def put(self, name: str, k: np.ndarray, values: np.ndarray) -> None:
+        """Overwrite column ``name`` at grid indices ``k`` (those still held)."""
+        i = np.searchsorted(self.cols["k"], k)
+        ok = (i < len(self)) & (self.cols["k"][np.minimum(i, len(self) - 1)] == k)
+        self.cols[name][i[ok]] = values[ok]
 
     def index(self, k: int) -> int:
         """Position of grid index ``k`` (or the first one after it) in the buffer."""

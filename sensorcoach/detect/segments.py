@@ -73,3 +73,142 @@ class Segmenter:
                 self.k_open = None
                 pos = j
         return out
+
+
+class RestToRestSegmenter:
+    """Bar mount: movements found between two rests, each with its own velocity correction.
+
+    A bar translates and barely rotates, so ``|f| - rest`` is its vertical acceleration.
+    Integrated from a rest, it drifts: the rest level of ``|f|`` is only known to a few mg
+    (noise, and bias seen from a bar that rolls a few degrees in the hip crease between
+    bottom and top). Between two rests the drift is close to linear in time, and the
+    velocity is zero at both ends, so each movement's velocity is integrated from the rest
+    before it to the rest after it and the linear drift is removed. The corrected velocity
+    is then cut into up and down segments by hysteresis (a fast tempo without pauses is one
+    movement, up and down).
+
+    Which rest candidates (steady ``|f|`` at the rest level, from the front end) end a
+    movement is the crux: the middle of a slow movement glides at constant speed, with no
+    acceleration, and looks just like rest. At a true rest the velocity integrated since the
+    last rest has come back to (near) zero: it is within what drift explains
+    (``v_floor_mps + drift_mps2 * elapsed``) or has fallen to ``rho`` of its peak that way.
+    In a glide it sits at its peak. A candidate that stays steady for ``force_s`` ends the
+    movement anyway. Refusing a true rest costs little (the two movements are one interval,
+    still cut apart by the corrected velocity); accepting a glide would cut a rep in two.
+    """
+
+    def __init__(self, *, enter: float, exit: float, dt_s: float, n_still: int,
+                 v_floor_mps: float = 0.03, drift_mps2: float = 0.03, rho: float = 0.5,
+                 force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50):
+        self.enter, self.exit, self.dt = enter, exit, dt_s
+        self.n_still = n_still
+        self.v_floor, self.drift, self.rho = v_floor_mps, drift_mps2, rho
+        self.force_n = int(round(force_s / dt_s))
+        self.max_n = int(round(max_move_s / dt_s))
+        self.level_n = level_n
+        self.state = 0  # sign of the open movement's velocity once beyond ``enter``
+        self.k_open: int | None = None  # never an open hysteresis segment to wait for
+        self.moving = False
+        self._k = np.empty(0, dtype=np.int64)  # the open movement's samples (or the
+        self._m = np.empty(0)  # last ``n_still`` samples while resting)
+        self._rest_m = np.empty(0)  # |f| at the latest rest samples (level)
+        self._level = None
+        self._run = 0  # length of the current run of rest candidates
+        self._v = 0.0  # uncorrected velocity at the end of the open movement
+        self._vmax = self._vmin = 0.0
+
+    @property
+    def k_first(self) -> int:
+        """Grid index of the oldest sample the open movement still needs."""
+        return int(self._k[0]) if len(self._k) else -1
+
+    def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
+             ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
+        """Feed grid indices, ``|f|`` (g) and rest candidates; return the segments of the
+        movements that ended, and ``(k, corrected velocity)`` of each."""
+        from ..consts import STANDARD_GRAVITY_MPS2
+
+        segs: list[RawSegment] = []
+        vels: list[tuple[np.ndarray, np.ndarray]] = []
+        n = len(k)
+        if n == 0:
+            return segs, vels
+        rest = at_rest.astype(bool)
+        idx = np.arange(n)
+        breaks = np.maximum.accumulate(np.where(~rest, idx, -1))
+        run = np.where(rest, np.where(breaks < 0, self._run + idx + 1, idx - breaks), 0)
+        self._run = int(run[-1])
+        if self._level is None:
+            self._level = float(m_g[0])
+        pos = 0
+        g_dt = STANDARD_GRAVITY_MPS2 * self.dt
+        while pos < n:
+            if not self.moving:
+                j = pos + int(np.argmin(rest[pos:])) if not rest[pos:].all() else n
+                r_m = m_g[pos:j][rest[pos:j]]
+                if len(r_m):
+                    self._rest_m = np.concatenate([self._rest_m, r_m])[-self.level_n:]
+                    self._level = float(self._rest_m.mean())
+                self._k = np.concatenate([self._k, k[pos:j]])[-self.n_still:]
+                self._m = np.concatenate([self._m, m_g[pos:j]])[-self.n_still:]
+                if j >= n:
+                    break
+                # a movement begins (the rest samples just before it are kept: a gentle
+                # start shows in the steadiness window only after a while)
+                self.moving = True
+                self._v, self._vmax, self._vmin = 0.0, 0.0, 0.0
+                self._v = float(np.sum(self._m - self._level) * g_dt)
+                pos = j
+                continue
+            # moving: where may it end?
+            mm = m_g[pos:]
+            v = self._v + np.cumsum(mm - self._level) * g_dt
+            vmax = np.maximum(self._vmax, np.maximum.accumulate(v))
+            vmin = np.minimum(self._vmin, np.minimum.accumulate(v))
+            n_prev = len(self._m)
+            full_m = np.concatenate([self._m, mm])
+            cs = np.concatenate([[0.0], np.cumsum(full_m)])
+            i_full = n_prev + np.arange(len(mm))
+            lo = np.maximum(i_full + 1 - self.n_still, 0)
+            here = (cs[i_full + 1] - cs[lo]) / (i_full + 1 - lo)  # |f| level right here
+            elapsed = (i_full + 1) * self.dt
+            # the rest level may differ at this end (the bar rolled): spread that linearly
+            vc = v - (here - self._level) * STANDARD_GRAVITY_MPS2 * elapsed / 2.0
+            peak = np.where(vc > 0, vmax, -vmin)
+            gate = ((np.abs(vc) <= self.v_floor + self.drift * elapsed)
+                    | (np.abs(vc) <= self.rho * peak))
+            ok = rest[pos:] & (gate | (run[pos:] >= self.force_n))
+            too_long = i_full + 1 >= self.max_n
+            stop = ok | too_long
+            if not stop.any():
+                self._k = np.concatenate([self._k, k[pos:]])
+                self._m = full_m
+                self._v, self._vmax, self._vmin = float(v[-1]), float(vmax[-1]), float(vmin[-1])
+                self.state = (int(np.sign(v[-1])) if abs(v[-1]) > self.enter else 0)
+                break
+            e = int(np.argmax(stop))
+            mk = np.concatenate([self._k, k[pos:pos + e + 1]])
+            mv = full_m[:n_prev + e + 1]
+            if ok[e]:
+                s, vcorr = self._segments(mk, mv)
+                segs.extend(s)
+                vels.append((mk, vcorr))
+            self.moving = False
+            self.state = 0
+            self._k, self._m = mk[-self.n_still:], mv[-self.n_still:]
+            pos += e + 1
+        return segs, vels
+
+    def _segments(self, k: np.ndarray, m_g: np.ndarray) -> tuple[list[RawSegment], np.ndarray]:
+        """One movement from rest to rest: corrected velocity and its up / down segments."""
+        from ..consts import STANDARD_GRAVITY_MPS2
+
+        a = (m_g - m_g[:self.n_still].mean()) * STANDARD_GRAVITY_MPS2
+        v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]))]) * self.dt
+        span = max(int(k[-1] - k[0]), 1)
+        v = v - v[-1] * (k - k[0]) / span
+        hyst = Segmenter(enter=self.enter, exit=self.exit)
+        segs = hyst.push(k, v)
+        if hyst.state != 0 and hyst.k_open is not None:
+            segs.append(RawSegment(hyst.state, int(hyst.k_open), int(k[-1])))
+        return segs, v
