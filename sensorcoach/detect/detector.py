@@ -119,6 +119,9 @@ class RepDetector:
     bar_min_m, bar_max_m : float
         Vertical travel of a concentric on a bar mount (the hips cannot rise much more
         than bench height minus the hover height: ~0.25-0.45 m).
+    bar_first_min_m : float
+        ... and of a concentric outside a set (a full rep: the hips rise at least this
+        from hovering above the floor to lockout).
     min_rise_m, hip_min_rise_m_per_deg : float
         A hip-mount concentric must raise the hips at least this much, and at least this
         much per degree of pelvis rotation (the arc around the bench gives ~0.005-0.009 m/deg;
@@ -157,6 +160,7 @@ class RepDetector:
                  partial_fraction: float = 0.75, min_fraction: float = 0.28,
                  hip_min_deg: float = 12.0, hip_partial_min_deg: float = 6.0,
                  hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.5,
+                 bar_first_min_m: float = 0.12,
                  bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
                  hip_min_rise_m_per_deg: float = 0.002, hip_max_rise_m: float = 0.45,
                  max_concentric_s: float = 6.0, min_concentric_s: float = 0.35,
@@ -175,6 +179,7 @@ class RepDetector:
         self.hip_max_deg = hip_max_deg
         self.bar_min_m = bar_min_m
         self.bar_max_m = bar_max_m
+        self.bar_first_min_m = bar_first_min_m
         self.bar_max_rotation_deg = bar_max_rotation_deg
         self.min_rise_m = min_rise_m
         self.hip_min_rise_m_per_deg = hip_min_rise_m_per_deg
@@ -297,6 +302,9 @@ class RepDetector:
             k_end, ch, raw = self._pending[0]
             if not final and k_end + self._lookahead_k > k_have:
                 break
+            if (not final and ch == "bar" and self._segmenter.moving
+                    and self._segmenter.k_moving <= k_end + self._lookahead_k):
+                break  # its look-ahead runs into a movement whose velocity is not known yet
             # a movement that dipped below the exit threshold for an instant and went on
             # the same way is one movement (one look-ahead decides, whatever the chunking)
             maybe = self._may_continue(ch, raw)
@@ -309,7 +317,8 @@ class RepDetector:
                     self._pending[0] = (nxt.k_end, ch,
                                         RawSegment(raw.direction, raw.k_start, nxt.k_end,
                                                    k_first_end=raw.k_first_end or raw.k_end,
-                                                   k_last_start=nxt.k_start))
+                                                   k_last_start=nxt.k_start,
+                                                   movement=raw.movement))
                     self._pending.sort(key=lambda p: (p[0], p[1]))
                     continue
                 if not final:
@@ -346,7 +355,8 @@ class RepDetector:
         near = raw.k_end + window_k
         if len(self._pending) > 1:
             nxt = self._pending[1][2]
-            if nxt.direction == raw.direction and raw.k_end <= nxt.k_start <= near:
+            if (nxt.direction == raw.direction and raw.k_end <= nxt.k_start <= near
+                    and nxt.movement == raw.movement):
                 return nxt
         seg = self._segmenter
         if seg.state == raw.direction and seg.k_open is not None and raw.k_end <= seg.k_open <= near:
@@ -499,7 +509,14 @@ class RepDetector:
             # the rise integrated from |f| is poor on slow movements; a movement from the
             # session's bottom pose to its lockout pose is a hip thrust all the same
             return self._known_pose(s)
-        return (self.bar_min_m <= s.dz_m <= self.bar_max_m
+        # outside a set only a full range counts (the hips rise from hovering above the
+        # floor to bench height: 0.15 m at the very least); inside, the set's range sets
+        # the floor (partial reps)
+        min_m = self.bar_first_min_m
+        ref = self._reference_amp("bar") if self._last_rep is not None else None
+        if ref:
+            min_m = max(self.bar_min_m, self.min_fraction * ref)
+        return (min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 
     @staticmethod

@@ -22,6 +22,9 @@ class RawSegment:
     #: for a movement merged from pieces: where the first piece ended and the last began
     k_first_end: int | None = None
     k_last_start: int | None = None
+    #: bar mount: the rest-to-rest movement it belongs to (movements never merge: a rest
+    #: separates them, and the next one may not have ended yet)
+    movement: int | None = None
 
 
 class Segmenter:
@@ -98,7 +101,7 @@ class RestToRestSegmenter:
     """
 
     def __init__(self, *, enter: float, exit: float, dt_s: float, n_still: int,
-                 v_floor_mps: float = 0.03, drift_mps2: float = 0.03, rho: float = 0.5,
+                 v_floor_mps: float = 0.03, drift_mps2: float = 0.0, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50):
         self.enter, self.exit, self.dt = enter, exit, dt_s
         self.n_still = n_still
@@ -109,13 +112,19 @@ class RestToRestSegmenter:
         self.state = 0  # sign of the open movement's velocity once beyond ``enter``
         self.k_open: int | None = None  # never an open hysteresis segment to wait for
         self.moving = False
+        self.k_moving = -1  # grid index where the open movement left rest
         self._k = np.empty(0, dtype=np.int64)  # the open movement's samples (or the
         self._m = np.empty(0)  # last ``n_still`` samples while resting)
         self._rest_m = np.empty(0)  # |f| at the latest rest samples (level)
         self._level = None
         self._run = 0  # length of the current run of rest candidates
-        self._v = 0.0  # uncorrected velocity at the end of the open movement
+        self._vq = 0  # uncorrected velocity at the end of the open movement (quantised)
+        self.scale = 1e6  # |f| quantum for exact sums (1 micro-g)
         self._vmax = self._vmin = 0.0
+        self._n_moves = 0
+
+    def _quantise(self, m_g: np.ndarray) -> np.ndarray:
+        return np.round((m_g - self._level) * self.scale).astype(np.int64)
 
     @property
     def k_first(self) -> int:
@@ -156,34 +165,36 @@ class RestToRestSegmenter:
                 # a movement begins (the rest samples just before it are kept: a gentle
                 # start shows in the steadiness window only after a while)
                 self.moving = True
-                self._v, self._vmax, self._vmin = 0.0, 0.0, 0.0
-                self._v = float(np.sum(self._m - self._level) * g_dt)
+                self.k_moving = int(k[j])
+                self._vmax, self._vmin = 0.0, 0.0
+                self._vq = int(np.sum(self._quantise(self._m)))
                 pos = j
                 continue
             # moving: where may it end?
             mm = m_g[pos:]
-            v = self._v + np.cumsum(mm - self._level) * g_dt
+            # exact integer sums: the same decisions for any chunking
+            vq = self._vq + np.cumsum(self._quantise(mm))
+            v = vq * (g_dt / self.scale)
             vmax = np.maximum(self._vmax, np.maximum.accumulate(v))
             vmin = np.minimum(self._vmin, np.minimum.accumulate(v))
             n_prev = len(self._m)
             full_m = np.concatenate([self._m, mm])
-            cs = np.concatenate([[0.0], np.cumsum(full_m)])
             i_full = n_prev + np.arange(len(mm))
-            lo = np.maximum(i_full + 1 - self.n_still, 0)
-            here = (cs[i_full + 1] - cs[lo]) / (i_full + 1 - lo)  # |f| level right here
             elapsed = (i_full + 1) * self.dt
-            # the rest level may differ at this end (the bar rolled): spread that linearly
-            vc = v - (here - self._level) * STANDARD_GRAVITY_MPS2 * elapsed / 2.0
-            peak = np.where(vc > 0, vmax, -vmin)
-            gate = ((np.abs(vc) <= self.v_floor + self.drift * elapsed)
-                    | (np.abs(vc) <= self.rho * peak))
+            vc = v
+            peak = np.maximum(vmax, -vmin)
+            # a movement that has not yet reached ``enter`` speed may be a gentle start:
+            # only a lasting rest ends it
+            big = peak >= self.enter
+            gate = big & ((np.abs(vc) <= self.v_floor + self.drift * elapsed)
+                          | (np.abs(vc) <= self.rho * peak))
             ok = rest[pos:] & (gate | (run[pos:] >= self.force_n))
             too_long = i_full + 1 >= self.max_n
             stop = ok | too_long
             if not stop.any():
                 self._k = np.concatenate([self._k, k[pos:]])
                 self._m = full_m
-                self._v, self._vmax, self._vmin = float(v[-1]), float(vmax[-1]), float(vmin[-1])
+                self._vq, self._vmax, self._vmin = int(vq[-1]), float(vmax[-1]), float(vmin[-1])
                 self.state = (int(np.sign(v[-1])) if abs(v[-1]) > self.enter else 0)
                 break
             e = int(np.argmax(stop))
@@ -192,7 +203,10 @@ class RestToRestSegmenter:
             if ok[e]:
                 s, vcorr = self._segments(mk, mv)
                 segs.extend(s)
-                vels.append((mk, vcorr))
+                # the rest samples before the movement keep velocity zero (they may also
+                # end the previous movement)
+                sel = mk >= self.k_moving
+                vels.append((mk[sel], vcorr[sel]))
             self.moving = False
             self.state = 0
             self._k, self._m = mk[-self.n_still:], mv[-self.n_still:]
@@ -211,4 +225,7 @@ class RestToRestSegmenter:
         segs = hyst.push(k, v)
         if hyst.state != 0 and hyst.k_open is not None:
             segs.append(RawSegment(hyst.state, int(hyst.k_open), int(k[-1])))
+        self._n_moves += 1
+        for seg in segs:
+            seg.movement = self._n_moves
         return segs, v
