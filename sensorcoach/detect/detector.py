@@ -7,8 +7,11 @@ How it works (the physics)
   gravity direction along its dominant arc is a drift-free, position-like signal, exact even
   for very slow reps.
 * A **bar** sensor translates and barely rotates. ``|f| - 1 g`` is its vertical acceleration
-  whatever the mounting orientation; integrated between zero-velocity points (the pauses and
-  turnarounds) it gives velocity and range.
+  whatever the mounting orientation. Integrated from one rest to the next, with the drift
+  removed so the velocity is zero at both (the pauses), it gives velocity and range. In a
+  slow movement the bar glides without acceleration and looks at rest, so a rest ends a
+  movement only when the velocity has come back from its peak (see
+  :class:`~sensorcoach.detect.segments.RestToRestSegmenter`).
 * Both signals are cut into monotone **movement segments** (hysteresis on their rate). A rep
   is a rising segment (concentric) followed by a falling one (eccentric). The segment's
   vertical displacement, integrated with a zero-velocity update at both ends, tells which
@@ -405,7 +408,7 @@ class RepDetector:
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends
         dz, peak_v, acc_peak = self._kinematics(t_start, t_end,
-                                                "az_bar_mps2" if ch == "bar" else "az_mps2")
+                                                "az_mps2")
         u = h.u
         a0 = max(0, h.index_t(t_start + self.front.delay_acc_s))
         a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))

@@ -14,10 +14,10 @@ Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
 ``tilt_rate_dps``
     rate of the gravity direction along its dominant arc (the pelvis tilting on a hip
     mount), degrees per second. The sign is arbitrary; the detector learns which way is "up".
-``vz_mps``
-    vertical velocity integrated from the last moment the sensor was still (zero-velocity
-    update), with the rest level of ``|f|`` taken at that moment. Valid for a sensor that
-    does not rotate while it moves (a bar).
+``at_rest``
+    1 where ``|f|`` is steady and at its rest level: a rest candidate. A bar gliding at
+    constant speed looks the same; :class:`~sensorcoach.detect.segments.RestToRestSegmenter`
+    tells the two apart.
 """
 
 from __future__ import annotations
@@ -126,48 +126,6 @@ class _RestLevel:
 
 def _window_sums(cs: np.ndarray, idx: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return cs[idx] - np.where(lo >= 0, cs[np.maximum(lo, 0)], 0)
-
-
-class _ZuptVelocity:
-    """Vertical velocity with zero-velocity updates, for a sensor that does not rotate.
-
-    The rest level is ``|f|`` averaged over the most recent ``n_rest`` still samples (the
-    bar at a pause); velocity is the integral of ``(|f| - rest) * g`` since the last still
-    sample, and is zero at every still sample. Integer sums keep it chunk-exact.
-    """
-
-    def __init__(self, n_rest: int, dt_s: float, scale: float = 1e6, v_scale: float = 1e9):
-        self.n, self.dt, self.scale, self.v_scale = n_rest, dt_s, scale, v_scale
-        self.still_q = np.empty(0, dtype=np.int64)  # last n_rest still samples, quantised
-        self.first: float | None = None
-        self.carry = 0  # integrated velocity since the last still sample (v_scale units)
-
-    def __call__(self, m: np.ndarray, still: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        q = np.round(m * self.scale).astype(np.int64)
-        if self.first is None:
-            self.first = float(q[0]) / self.scale
-        n_pre = len(self.still_q)
-        w = np.concatenate([np.ones(n_pre, dtype=np.int64), still])
-        qq = np.concatenate([self.still_q, q])
-        cnt_all = np.cumsum(w)
-        sum_all = np.cumsum(qq * w)
-        k = np.arange(n_pre, len(qq))
-        cnt = cnt_all[k]
-        target = cnt - self.n
-        j = np.searchsorted(cnt_all, target, side="right") - 1
-        sub = np.where(target > 0, sum_all[np.maximum(j, 0)], 0)
-        den = np.minimum(cnt, self.n)
-        rest = np.where(den > 0, (sum_all[k] - sub) / (np.maximum(den, 1) * self.scale),
-                        self.first)
-        self.still_q = qq[w.astype(bool)][-self.n:]
-        az = (m - rest) * STANDARD_GRAVITY_MPS2
-        a_q = np.round(az * self.dt * self.v_scale).astype(np.int64)
-        acc = self.carry + np.cumsum(a_q)
-        idx = np.arange(len(m))
-        last = np.maximum.accumulate(np.where(still > 0, idx, -1))
-        v_q = acc - np.where(last >= 0, acc[np.maximum(last, 0)], 0)
-        self.carry = int(v_q[-1])
-        return az, v_q / self.v_scale
 
 
 class _SteppedMedian:
@@ -297,8 +255,6 @@ class Features:
     raw_m_g: np.ndarray  # |specific force| before low-pass (knock detection), g
     u: np.ndarray  # (n, 3) gravity direction, sensor frame (unit)
     az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
-    az_bar_mps2: np.ndarray  # the same with the rest level of the latest still moment
-    vz_mps: np.ndarray  # vertical velocity, zero-velocity-updated at every still sample
     tilt_rate_dps: np.ndarray  # its smoothed derivative
     walking: np.ndarray  # 1 where step impacts were felt in the trailing second
     at_rest: np.ndarray  # 1 where |f| is steady and at its rest level (a rest candidate)
@@ -317,12 +273,12 @@ class FrontEnd:
     rest_window_s : float
         Trailing window of the rest level of ``|f|`` (absorbs scale and bias errors).
     rest_median_s : float
-        Window of the robust (median) rest level that a zero-velocity update must match.
+        Window of the robust (median) rest level that a rest candidate must match.
     still_window_s, still_std_g : float
         The sensor counts as still where ``|f|`` (low-passed) varied less than ``still_std_g``
         over the trailing ``still_window_s``.
     rest_tol_g : float
-        ... and, for a zero-velocity update, ``|f|`` is within this of its rest level.
+        ... and, for a rest candidate, ``|f|`` is within this of its rest level.
     tilt_ref_hz : float
         Corner of the slow mean orientation and of the arc-direction estimate.
     rate_lp_hz : float
@@ -355,7 +311,6 @@ class FrontEnd:
         self._m_slow = _Sos(butter(2, 1.5, fs=fs, output="sos"))
         self._rest_median = _SteppedMedian(int(round(rest_median_s * fs)),
                                            int(round(0.25 * fs)))
-        self._zupt = _ZuptVelocity(int(round(still_window_s * fs)), 1.0 / fs)
         self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
@@ -394,17 +349,15 @@ class FrontEnd:
         still = ((std < np.maximum(self.still_std_g, 2.0 * floor)) & full).astype(np.int64)
         rest = self._rest(m, still)
         az = (m - rest) * STANDARD_GRAVITY_MPS2
-        # a zero-velocity update needs real rest: steady AND at the rest level (the flat
-        # extremum of a smooth acceleration lobe is steady too, but not at rest)
+        # a rest candidate: steady AND at the rest level (the flat extremum of a smooth
+        # acceleration lobe is steady too, but not at rest)
         m_slow = self._m_slow(m)
         tol = np.maximum(self.rest_tol_g, 3.0 * floor)
         at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
-        az_bar, vz = self._zupt(m, at_rest)
 
         rate = self._tilt_rate(u, gyr)
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
-        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az, az_bar_mps2=az_bar,
-                         vz_mps=vz,
+        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az,
                          tilt_rate_dps=rate, walking=walking, at_rest=at_rest)
         return feats, gaps
 

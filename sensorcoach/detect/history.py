@@ -6,7 +6,7 @@ import numpy as np
 
 from .frontend import Features
 
-_FIELDS = ("k", "t_s", "m_g", "raw_m_g", "az_mps2", "az_bar_mps2", "vz_mps", "tilt_rate_dps",
+_FIELDS = ("k", "t_s", "m_g", "raw_m_g", "az_mps2", "tilt_rate_dps",
            "walking")
 
 

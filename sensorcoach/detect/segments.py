@@ -93,19 +93,20 @@ class RestToRestSegmenter:
     Which rest candidates (steady ``|f|`` at the rest level, from the front end) end a
     movement is the crux: the middle of a slow movement glides at constant speed, with no
     acceleration, and looks just like rest. At a true rest the velocity integrated since the
-    last rest has come back to (near) zero: it is within what drift explains
-    (``v_floor_mps + drift_mps2 * elapsed``) or has fallen to ``rho`` of its peak that way.
-    In a glide it sits at its peak. A candidate that stays steady for ``force_s`` ends the
-    movement anyway. Refusing a true rest costs little (the two movements are one interval,
-    still cut apart by the corrected velocity); accepting a glide would cut a rep in two.
+    last rest has come back toward zero: under ``v_floor_mps`` or under ``rho`` of its peak.
+    In a glide it sits at its peak. A movement that never reached ``enter`` speed may be a
+    gentle start, and a candidate that stays steady for ``force_s`` ends the movement
+    anyway. Refusing a true rest costs little (the two movements are one interval, still cut
+    apart by the corrected velocity); accepting a glide would cut a rep in two. A movement
+    longer than ``max_move_s`` (walking about) ends without segments.
     """
 
     def __init__(self, *, enter: float, exit: float, dt_s: float, n_still: int,
-                 v_floor_mps: float = 0.03, drift_mps2: float = 0.0, rho: float = 0.5,
+                 v_floor_mps: float = 0.03, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50):
         self.enter, self.exit, self.dt = enter, exit, dt_s
         self.n_still = n_still
-        self.v_floor, self.drift, self.rho = v_floor_mps, drift_mps2, rho
+        self.v_floor, self.rho = v_floor_mps, rho
         self.force_n = int(round(force_s / dt_s))
         self.max_n = int(round(max_move_s / dt_s))
         self.level_n = level_n
@@ -179,17 +180,12 @@ class RestToRestSegmenter:
             vmin = np.minimum(self._vmin, np.minimum.accumulate(v))
             n_prev = len(self._m)
             full_m = np.concatenate([self._m, mm])
-            i_full = n_prev + np.arange(len(mm))
-            elapsed = (i_full + 1) * self.dt
-            vc = v
             peak = np.maximum(vmax, -vmin)
             # a movement that has not yet reached ``enter`` speed may be a gentle start:
             # only a lasting rest ends it
-            big = peak >= self.enter
-            gate = big & ((np.abs(vc) <= self.v_floor + self.drift * elapsed)
-                          | (np.abs(vc) <= self.rho * peak))
-            ok = rest[pos:] & (gate | (run[pos:] >= self.force_n))
-            too_long = i_full + 1 >= self.max_n
+            back = (np.abs(v) <= self.v_floor) | (np.abs(v) <= self.rho * peak)
+            ok = rest[pos:] & (((peak >= self.enter) & back) | (run[pos:] >= self.force_n))
+            too_long = n_prev + np.arange(1, len(mm) + 1) >= self.max_n
             stop = ok | too_long
             if not stop.any():
                 self._k = np.concatenate([self._k, k[pos:]])
