@@ -171,7 +171,7 @@ class RepDetector:
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
-                 lookahead_s: float = 0.1, merge_s: float = 0.2):
+                 lookahead_s: float = 0.1, merge_s: float = 0.2, front: FrontEnd | None = None):
         if mount not in MOUNTS:
             raise ValueError(f"mount must be one of {MOUNTS}, got {mount!r}")
         self.mount = mount
@@ -201,14 +201,13 @@ class RepDetector:
         self.min_fraction = min_fraction
         self.lookahead_s = lookahead_s
         self.merge_s = merge_s
-        self._started = False
+        self._start(front)
 
     # -- state ----------------------------------------------------------------------------
-    def _start(self, front: FrontEnd | None = None) -> None:
-        """Set up state; ``front`` lets several detectors share one front end."""
-        self._started = True
-        self.front = front if front is not None else FrontEnd()
-        self.hist = History(rate_hz=GRID_RATE_HZ)
+    def _start(self, front) -> None:
+        self.front = front or FrontEnd()
+        self.hist = History(rate_hz=GRID_RATE_HZ,
+                            extra=("vbar_mps",) if self.mount == "bar" else ())
         # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
         enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]
         if self.mount == "bar":
@@ -217,21 +216,21 @@ class RepDetector:
                 n_still=self.front.n_still)
         else:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
-        self._rate_key = {"hip": "tilt_rate_dps", "bar": "vbar_mps"}
-        self._delay = {"hip": self.front.delay_tilt_rate_s, "bar": self.front.delay_acc_s}
-        self._pending: list[tuple[int, str, RawSegment]] = []
-        self._last_seg_end_k = {"hip": -10**9, "bar": -10**9}
+        self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
+        self._delay = self.front.delay_acc_s if self.mount == "bar" else self.front.delay_tilt_rate_s
+        self._pending: list[RawSegment] = []  # closed raw segments, by k_end
+        self._last_seg_end_k = -10**9
         self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps
         #: per channel: a set's first concentric, awaiting its lowering
-        self._first: dict[str, Segment] = {}
+        self._first: Segment | None = None
         #: per channel: (bottom, lockout) gravity directions of the last counted rep
-        self._poses: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._poses: tuple[np.ndarray, np.ndarray] | None = None
         #: per channel: a partial concentric inside a set, awaiting its lowering
-        self._partial: dict[str, Segment] = {}
+        self._partial: Segment | None = None
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
         self._last_rep: _Rep | None = None
-        self._ref_amp: dict[str, float] = {}
+        self._ref_amp: float | None = None
         self._newest_t = -math.inf
         self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
         self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
@@ -243,8 +242,6 @@ class RepDetector:
     def phase(self) -> str:
         """What the lifter is doing now: ``concentric`` / ``eccentric`` while a movement is
         under way, else the last state (``top``, ``rest``, ``idle``)."""
-        if not self._started:
-            return "idle"
         state = self._segmenter.state
         if state:
             up = state if self.mount == "bar" else state * (self._hip_sign or 1)
@@ -254,45 +251,37 @@ class RepDetector:
     # -- public API -----------------------------------------------------------------------
     def update(self, chunk: SampleChunk) -> list:
         """Feed the next samples; return the events that fired, in order."""
-        if not self._started:
-            self._start()
-        events: list = []
         if len(chunk) == 0:
-            return events
-        self._newest_t = float(chunk.time_s[-1])
-        feats, gaps = self.front.push(chunk)
-        return self._ingest(feats, gaps)
+            return []
+        return self.ingest(*self.front.push(chunk), newest_t=float(chunk.time_s[-1]))
 
-    def _ingest(self, feats, gaps: list) -> list:
-        """The front end's output for the newest chunk (shared by several detectors)."""
+    def ingest(self, feats, gaps: list, *, newest_t: float) -> list:
+        """The front end's output for the newest chunk (a front end shared by several
+        detectors: see ``front``)."""
+        self._newest_t = newest_t
         events: list = []
         for t_after, gap_s in gaps:
             events.append(GapEvent(at_s=t_after, gap_s=gap_s))
         if feats is None:
             return events
         self.hist.append(feats)
-        ch = self.mount
-        if ch == "bar":
+        if self.mount == "bar":
             segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest)
             for k, v in vels:
                 self.hist.put("vbar_mps", k, v)
         else:
             segs = self._segmenter.push(feats.k, feats.tilt_rate_dps)
-        for seg in segs:
-            self._pending.append((seg.k_end, ch, seg))
-        self._pending.sort(key=lambda p: (p[0], p[1]))
+        self._pending.extend(segs)  # segments close in order: the list stays sorted
         events.extend(self._drain(final=False))
         events.extend(self._timeouts(final=False))
-        oldest = min([p[2].k_start for p in self._pending], default=int(feats.k[-1]))
-        if ch == "bar" and self._segmenter.moving:
+        oldest = min([p.k_start for p in self._pending], default=int(feats.k[-1]))
+        if self.mount == "bar" and self._segmenter.moving:
             oldest = min(oldest, int(self._segmenter.k_first))
         self.hist.trim(oldest - self._search_k)
         return events
 
     def finish(self) -> list:
         """The stream ended: decide what is pending and close the last set."""
-        if not self._started:
-            return []
         events = self._drain(final=True)
         events.extend(self._timeouts(final=True))
         return events
@@ -302,27 +291,26 @@ class RepDetector:
         events: list = []
         k_have = int(self.hist["k"][-1]) if len(self.hist) else -1
         while self._pending:
-            k_end, ch, raw = self._pending[0]
+            raw = self._pending[0]
+            k_end = raw.k_end
             if not final and k_end + self._lookahead_k > k_have:
                 break
-            if (not final and ch == "bar" and self._segmenter.moving
+            if (not final and self.mount == "bar" and self._segmenter.moving
                     and self._segmenter.k_moving <= k_end + self._lookahead_k):
                 break  # its look-ahead runs into a movement whose velocity is not known yet
             # a movement that dipped below the exit threshold for an instant and went on
             # the same way is one movement (one look-ahead decides, whatever the chunking)
-            maybe = self._may_continue(ch, raw)
+            maybe = self._may_continue(raw)
             if not final and maybe and k_end + self._merge_k > k_have:
                 break
             nxt = self._continuation(raw, self._merge_k if maybe else self._lookahead_k)
             if nxt is not None:
                 if isinstance(nxt, RawSegment):
                     self._pending.pop(1)
-                    self._pending[0] = (nxt.k_end, ch,
-                                        RawSegment(raw.direction, raw.k_start, nxt.k_end,
-                                                   k_first_end=raw.k_first_end or raw.k_end,
-                                                   k_last_start=nxt.k_start,
-                                                   movement=raw.movement))
-                    self._pending.sort(key=lambda p: (p[0], p[1]))
+                    self._pending[0] = RawSegment(raw.direction, raw.k_start, nxt.k_end,
+                                                  k_first_end=raw.k_first_end or raw.k_end,
+                                                  k_last_start=nxt.k_start,
+                                                  movement=raw.movement)
                     continue
                 if not final:
                     break  # the continuation is still under way
@@ -332,23 +320,23 @@ class RepDetector:
                 t_raw = float(self.hist["t_s"][self.hist.index(raw.k_start)])
                 if t_raw - self._rep_end(self._last_rep) > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
-            seg = self._refine(ch, raw, k_end + self._lookahead_k)
-            self._last_seg_end_k[ch] = raw.k_end
+            seg = self._refine(raw, k_end + self._lookahead_k)
+            self._last_seg_end_k = raw.k_end
             if seg is not None:
                 events.extend(self._on_segment(seg))
         return events
 
-    def _may_continue(self, ch: str, raw: RawSegment) -> bool:
+    def _may_continue(self, raw: RawSegment) -> bool:
         """Over the look-ahead after ``raw`` the rate kept its sign and picked up again:
         the movement may go on (decided from the look-ahead alone: chunk-exact)."""
-        if ch == "bar":
+        if self.mount == "bar":
             return False  # a bar movement ends at a rest: nothing runs on
         h = self.hist
         i0 = h.index(raw.k_end)
         i1 = h.index(raw.k_end + self._lookahead_k)
         if i1 >= len(h) or i1 <= i0:
             return False
-        r = h[self._rate_key[ch]][i0:i1 + 1] * raw.direction
+        r = h[self._rate_key][i0:i1 + 1] * raw.direction
         return bool(r.min() > -self._segmenter.exit and r[-1] > r[0])
 
     def _continuation(self, raw: RawSegment, window_k: int) -> RawSegment | bool | None:
@@ -357,20 +345,21 @@ class RepDetector:
         ``None`` for none."""
         near = raw.k_end + window_k
         if len(self._pending) > 1:
-            nxt = self._pending[1][2]
+            nxt = self._pending[1]
             if (nxt.direction == raw.direction and raw.k_end <= nxt.k_start <= near
                     and nxt.movement == raw.movement):
                 return nxt
         seg = self._segmenter
-        if seg.state == raw.direction and seg.k_open is not None and raw.k_end <= seg.k_open <= near:
+        if self.mount == "hip" and seg.state == raw.direction and raw.k_end <= seg.k_open <= near:
             return True
         return None
 
-    def _refine(self, ch: str, raw: RawSegment, k_limit: int) -> Segment | None:
+    def _refine(self, raw: RawSegment, k_limit: int) -> Segment | None:
+        ch = self.mount
         h = self.hist
         t = h["t_s"]
-        r = h[self._rate_key[ch]] * raw.direction
-        i_lo_bound = h.index(max(self._last_seg_end_k[ch], raw.k_start - self._search_k))
+        r = h[self._rate_key] * raw.direction
+        i_lo_bound = h.index(max(self._last_seg_end_k, raw.k_start - self._search_k))
         i0 = h.index(raw.k_start)
         i1 = h.index(raw.k_end)
         i_lim = min(len(t) - 1, h.index(k_limit))
@@ -394,7 +383,7 @@ class RepDetector:
         lo, hi = 0.12, 0.4
         t_on = _onset(t, r - base, ip_on, i_lo_bound, peak, lo, hi, backward=True)
         t_off = _onset(t, r, ip_off, i_lim, float(r[ip_off]), lo, hi, backward=False)
-        delay = self._delay[ch]
+        delay = self._delay
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
             return None
@@ -407,11 +396,10 @@ class RepDetector:
             t_first = _onset(t, r, ip_on, i_b, float(r[ip_on]), lo, hi, backward=False)
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends
-        dz, peak_v, acc_peak = self._kinematics(t_start, t_end,
-                                                "az_mps2")
         u = h.u
         a0 = max(0, h.index_t(t_start + self.front.delay_acc_s))
         a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
+        dz, peak_v, acc_peak = self._kinematics(a0, a1)
         t_end = t_end_move
         cosang = float(np.clip(np.dot(u[a0], u[a1]), -1.0, 1.0))
         rotation = math.degrees(math.acos(cosang))
@@ -460,23 +448,19 @@ class RepDetector:
         while the lifter stays in position; the rise integrated from ``|f|`` drifts on slow
         movements); else the segment's own rise when it is clear, else the way the last
         counted reps' tilt went."""
-        if self._last_rep is not None and self._last_rep.up.channel == "hip":
+        if self._last_rep is not None:
             return 1 if tilt_dir == self._last_rep.up.tilt_dir else -1
         if abs(dz) >= self.min_rise_m or not self._hip_sign:
             return 1 if dz > 0 else -1
         return tilt_dir * self._hip_sign
 
-    def _kinematics(self, t_start: float, t_end: float,
-                    acc_key: str = "az_mps2") -> tuple[float, float, float]:
+    def _kinematics(self, i0: int, i1: int) -> tuple[float, float, float]:
         """Vertical travel and peak velocity between two zero-velocity instants."""
         h = self.hist
-        d = self.front.delay_acc_s
-        i0 = max(0, h.index_t(t_start + d))
-        i1 = min(len(h) - 1, h.index_t(t_end + d))
         if i1 - i0 < 2:
             return 0.0, 0.0, 0.0
         t = h["t_s"][i0:i1 + 1]
-        a = h[acc_key][i0:i1 + 1]
+        a = h["az_mps2"][i0:i1 + 1]
         dt = np.diff(t)
         v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
         span = t[-1] - t[0]
@@ -499,7 +483,7 @@ class RepDetector:
             # inside a set the set's own range sets the floor (partial reps are small);
             # outside, an absolute one keeps walking sway and settling out
             min_deg = self.hip_min_deg
-            ref = self._reference_amp("hip") if self._last_rep is not None else None
+            ref = self._reference_amp() if self._last_rep is not None else None
             if ref:
                 min_deg = max(self.hip_partial_min_deg, self.min_fraction * ref)
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
@@ -516,7 +500,7 @@ class RepDetector:
         # floor to bench height: 0.15 m at the very least); inside, the set's range sets
         # the floor (partial reps)
         min_m = self.bar_first_min_m
-        ref = self._reference_amp("bar") if self._last_rep is not None else None
+        ref = self._reference_amp() if self._last_rep is not None else None
         if ref:
             min_m = max(self.bar_min_m, self.min_fraction * ref)
         return (min_m <= s.dz_m <= self.bar_max_m
@@ -543,36 +527,22 @@ class RepDetector:
         if s.direction < 0 and rep is not None and self._is_big_move(s):
             events.extend(self._close_set(at_s=self._newest_t))
             return events
-        first = self._first.get(s.channel)
+        first = self._first
         if first is not None:
             if s.t_start > first.t_end + self.max_hold_s:
-                del self._first[s.channel]  # held too long: it was not a rep
-            elif (self._lowers(s, first) and s.t_start >= first.t_end - 0.05
-                  and s.amp >= self.confirm_fraction * first.amp):
+                self._first = None  # held too long: it was not a rep
+            elif self._confirms(s, first):
                 # the lowering confirms the first rep of a set
-                self._first.clear()
-                before = self._last_rep
-                events.extend(self._count(first))
-                if self._last_rep is not None and self._last_rep is not before:
-                    self._last_rep.down = s
-                    self._phase = "eccentric"
-                return events
-        pend = self._partial.pop(s.channel, None)
+                return events + self._count_lowered(first, s)
+        pend, self._partial = self._partial, None
         if pend is not None:
-            if (self._lowers(s, pend) and s.t_start >= pend.t_end - 0.05
-                    and s.t_start <= pend.t_end + self.max_hold_s
-                    and s.amp >= self.confirm_fraction * pend.amp):
+            if self._confirms(s, pend):
                 # its lowering confirms a partial rep (announced late: it is not counted)
-                before = self._last_rep
-                events.extend(self._count(pend))
-                if self._last_rep is not before:
-                    self._last_rep.down = s
-                    self._phase = "eccentric"
-                return events
+                return events + self._count_lowered(pend, s)
             if s.direction < 0:
                 return events
         if s.direction < 0:
-            if rep is not None and rep.up.channel == s.channel:
+            if rep is not None:
                 if rep.down is None and s.t_start >= rep.up.t_end - 0.05:
                     if s.amp >= 0.3 * rep.up.amp:
                         rep.down = s
@@ -597,7 +567,7 @@ class RepDetector:
                 return events
             if self._known_pose(s):
                 return events + self._count(s)
-            self._first[s.channel] = s
+            self._first = s
             return events
         if not self._same_pose(rep, s):
             if self._cur is not None and len(self._cur.reps) <= 1:
@@ -605,20 +575,34 @@ class RepDetector:
                 # rep. Close it; this concentric may open the real set (pending its lowering)
                 events.extend(self._close_set(at_s=self._newest_t))
                 if not s.walked_before:
-                    self._first[s.channel] = s
+                    self._first = s
             return events
-        ref = self._reference_amp(s.channel)
+        ref = self._reference_amp()
         if ref and s.amp < self.partial_fraction * ref:
             # a partial rep is not counted, so it can wait for its lowering to confirm it
             # (settling wiggles never come back down as a movement of their own)
-            self._partial[s.channel] = s
+            self._partial = s
             return events
         return events + self._count(s)
+
+    def _confirms(self, s: Segment, up: Segment) -> bool:
+        """``s`` is the lowering of the held concentric ``up``."""
+        return (self._lowers(s, up)
+                and up.t_end - 0.05 <= s.t_start <= up.t_end + self.max_hold_s
+                and s.amp >= self.confirm_fraction * up.amp)
+
+    def _count_lowered(self, up: Segment, down: Segment) -> list:
+        before = self._last_rep
+        events = self._count(up)
+        if self._last_rep is not before:
+            self._last_rep.down = down
+            self._phase = "eccentric"
+        return events
 
     def _known_pose(self, s: Segment) -> bool:
         """Hip: starts in the session's bottom pose and ends in its lockout pose (learnt
         from counted reps), so it can be counted at lockout without waiting."""
-        poses = self._poses.get(s.channel)
+        poses = self._poses
         if s.channel != "hip" or poses is None or s.u_start is None:
             return False
         bottom, top = poses
@@ -635,7 +619,7 @@ class RepDetector:
             return False
         # a partial rep stops short of lockout by design: only full-range reps must lock out
         # like the previous one
-        ref = self._reference_amp(s.channel)
+        ref = self._reference_amp()
         if ref and s.amp < self.partial_fraction * ref:
             return True
         return _angle_deg(s.u_end, rep.up.u_end) <= self.pose_match_deg
@@ -643,7 +627,7 @@ class RepDetector:
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
         events: list = []
-        self._first.clear()  # anything still waiting came before this rep: obsolete
+        self._first = None  # anything still waiting came before this rep: obsolete
         rep = self._last_rep
         if s.channel == "hip":
             self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
@@ -654,7 +638,7 @@ class RepDetector:
         if self._cur is None:
             self._cur = _SetState(index=len(self._sets) + 1)
             self._sets.append(self._cur)
-        ref = self._reference_amp(s.channel)
+        ref = self._reference_amp()
         frac = s.amp / ref if ref else None
         if frac is not None and frac < self.min_fraction:
             return events
@@ -667,7 +651,7 @@ class RepDetector:
         self._cur.reps.append(new)
         self._last_rep = new
         if not partial and s.u_start is not None and s.u_end is not None:
-            self._poses[s.channel] = (s.u_start.copy(), s.u_end.copy())
+            self._poses = (s.u_start.copy(), s.u_end.copy())
 
         self._phase = "top"
         if partial:
@@ -679,12 +663,11 @@ class RepDetector:
                                    rom_m=s.dz_m if s.channel == "bar" else None))
         return events
 
-    def _reference_amp(self, ch: str) -> float | None:
+    def _reference_amp(self) -> float | None:
         # every rep of the set votes (a single odd first rep cannot hold the reference)
         amps = [r.up.amp for r in self._cur.reps] if self._cur else []
-        prev = self._ref_amp.get(ch)
-        if prev is not None:  # the previous set's range is one more vote
-            amps.append(prev)
+        if self._ref_amp is not None:  # the previous set's range is one more vote
+            amps.append(self._ref_amp)
         return float(np.median(amps)) if amps else None
 
     @staticmethod
@@ -739,7 +722,7 @@ class RepDetector:
             events.extend(self._finish_rep(self._last_rep, next_start=None))
         amps = cur.full_amps
         if amps and self._last_rep is not None:
-            self._ref_amp[self._last_rep.up.channel] = float(np.median(amps))
+            self._ref_amp = float(np.median(amps))
         full = sum(1 for r in cur.reps if not r.partial)
         events.append(SetDoneEvent(set=cur.index, at_s=at_s, reps=full,
                                    partial_reps=len(cur.reps) - full))

@@ -105,27 +105,25 @@ class _RestLevel:
 
     def __init__(self, n: int, *, scale: float = 1e6):
         self.n, self.scale = n, scale
-        self.buf_q = np.empty(0, dtype=np.int64)  # the last n - 1 samples
-        self.buf_w = np.empty(0, dtype=np.int64)
+        self.sum_all, self.sum_w, self.cnt_w = _TrailingSum(n), _TrailingSum(n), _TrailingSum(n)
+        self.count = 0
 
     def __call__(self, x: np.ndarray, still: np.ndarray) -> np.ndarray:
         q = np.round(x * self.scale).astype(np.int64)
-        fq = np.concatenate([self.buf_q, q])
-        fw = np.concatenate([self.buf_w, still])
-        idx = np.arange(len(self.buf_q), len(fq))
-        lo = idx - self.n
-        sum_all = _window_sums(np.cumsum(fq), idx, lo)
-        sum_w = _window_sums(np.cumsum(fq * fw), idx, lo)
-        cnt_w = _window_sums(np.cumsum(fw), idx, lo)
-        cnt_all = np.minimum(idx + 1, self.n)
-        self.buf_q = fq[-(self.n - 1):]
-        self.buf_w = fw[-(self.n - 1):]
+        sum_all = self.sum_all(q)
+        sum_w = self.sum_w(q * still)
+        cnt_w = self.cnt_w(still)
+        cnt_all = np.minimum(self.count + np.arange(1, len(q) + 1), self.n)
+        self.count += len(q)
         return np.where(cnt_w > 0, sum_w / (np.maximum(cnt_w, 1) * self.scale),
                         sum_all / (cnt_all * self.scale))
 
 
-def _window_sums(cs: np.ndarray, idx: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    return cs[idx] - np.where(lo >= 0, cs[np.maximum(lo, 0)], 0)
+def _stepped(k0: int, n: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``n`` samples from global index ``k0``: the positions evaluated (every ``step``-th
+    global index) and, per sample, 1 + the evaluation it holds (0: the previous chunk's)."""
+    at = np.flatnonzero((k0 + np.arange(n)) % step == 0)
+    return at, np.searchsorted(at, np.arange(n), side="right")
 
 
 class _SteppedMedian:
@@ -141,34 +139,27 @@ class _SteppedMedian:
         self.n, self.step, self.q = n, step, q
         self.buf = np.empty(0)
         self.k_seen = 0  # samples seen so far
-        self.value: float | None = None
+        self.value = np.nan  # never held: global index 0 is evaluated
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         from numpy.lib.stride_tricks import sliding_window_view
 
         full = np.concatenate([self.buf, x])
         n_pre = len(self.buf)
-        k_glob = self.k_seen + np.arange(len(x))  # global index of each new sample
-        at = np.flatnonzero(k_glob % self.step == 0)
-        out = np.empty(len(x))
-        if self.value is None:
-            self.value = float(x[0])
+        at, hold = _stepped(self.k_seen, len(x), self.step)
         vals = np.empty(len(at))
         if len(at):
             ends = n_pre + at  # position in ``full`` of the sample closing each window
             starts = np.maximum(ends - self.n + 1, 0)
             full_windows = starts == ends - self.n + 1
-            if full_windows.any() and len(full) >= self.n:
+            if full_windows.any():
                 win = sliding_window_view(full, self.n)
                 vals[full_windows] = np.percentile(win[starts[full_windows]], self.q, axis=1)
             for i in np.flatnonzero(~full_windows):  # the first seconds of the stream
                 vals[i] = float(np.percentile(full[starts[i]:ends[i] + 1], self.q))
         # hold each value until the next evaluation
-        idx = np.searchsorted(at, np.arange(len(x)), side="right") - 1
-        out = np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(at) else self.value,
-                       self.value)
-        if len(at):
-            self.value = float(vals[-1])
+        out = np.concatenate([[self.value], vals])[hold]
+        self.value = float(out[-1])
         self.buf = full[-(self.n - 1):]
         self.k_seen += len(x)
         return out
@@ -318,7 +309,7 @@ class FrontEnd:
         self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._cf_lo_g = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._d_prev: np.ndarray | None = None
-        self._d_held: np.ndarray | None = None
+        self._d_held = np.full(3, np.nan)  # never held: global index 0 is evaluated
         self._k_tilt = 0
         self.eig_step = max(1, int(round(fs / 10.0)))
         self._tilt_prev: np.ndarray | None = None
@@ -336,11 +327,13 @@ class FrontEnd:
             return None, gaps
         acc = xg[:, :3]
         raw_m = np.sqrt((acc * acc).sum(axis=1))
-        f = self._lp_acc(np.clip(acc, -CLIP_G, CLIP_G))
+        xg = xg.copy(); xg[:, :3] = np.clip(acc, -CLIP_G, CLIP_G)
+        fx = self._lp_acc(xg)
+        f = fx[:, :3]
         m = np.sqrt((f * f).sum(axis=1))
         m_safe = np.maximum(m, 1e-6)
         u = f / m_safe[:, None]
-        gyr = self._lp_gyr(xg[:, 3:6]) if has_gyr else None
+        gyr = fx[:, 3:6] if has_gyr else None
 
         # stillness relative to this sensor's own noise floor (the quietest windows of the
         # last 20 s: pauses are frequent), never below the fixed floors
@@ -371,9 +364,8 @@ class FrontEnd:
         # the covariance moves slowly (tilt_ref_hz): its main axis is evaluated on every
         # ``eig_step``-th grid sample (by global index, so chunk-exact) and held in between
         n = len(u)
-        k_glob = self._k_tilt + np.arange(n)
+        at, hold = _stepped(self._k_tilt, n, self.eig_step)
         self._k_tilt += n
-        at = np.flatnonzero(k_glob % self.eig_step == 0)
         mats = np.empty((len(at), 3, 3))
         c = cv[at]
         mats[:, 0, 0], mats[:, 1, 1], mats[:, 2, 2] = c[:, 0], c[:, 1], c[:, 2]
@@ -381,12 +373,8 @@ class FrontEnd:
         mats[:, 0, 2] = mats[:, 2, 0] = c[:, 4]
         mats[:, 1, 2] = mats[:, 2, 1] = c[:, 5]
         evals = np.linalg.eigh(mats)[1][:, :, 2] if len(at) else np.empty((0, 3))
-        held = self._d_held if self._d_held is not None else (
-            evals[0] if len(at) else np.array([1.0, 0.0, 0.0]))
-        idx = np.searchsorted(at, np.arange(n), side="right") - 1
-        d = np.where(idx[:, None] >= 0, evals[np.maximum(idx, 0)] if len(at) else held, held)
-        if len(at):
-            self._d_held = evals[-1].copy()
+        d = np.vstack([self._d_held[None, :], evals])[hold]
+        self._d_held = d[-1].copy()
         # Sign continuity: flip each vector to agree with its predecessor (chunk-exact).
         prev = self._d_prev if self._d_prev is not None else d[0]
         dots = np.einsum("ij,ij->i", d, np.vstack([prev[None, :], d[:-1]]))
@@ -407,7 +395,8 @@ class FrontEnd:
             # the arc axis (du/dt = u x w, so du/dt . d = w . (d x u)) is immune to linear
             # acceleration and its bias is removed by the high-pass
             gyro_rate = (gyr * np.cross(d, u)).sum(axis=1)
-            rate = self._cf_lo(rate) + gyro_rate - self._cf_lo_g(gyro_rate)
+            lo = self._cf_lo(np.stack([rate, gyro_rate], axis=1))
+            rate = lo[:, 0] + gyro_rate - lo[:, 1]
         return self._rate_lp(rate)
 
 

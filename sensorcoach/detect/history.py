@@ -6,15 +6,16 @@ import numpy as np
 
 from .frontend import Features
 
-_FIELDS = ("k", "t_s", "m_g", "raw_m_g", "az_mps2", "tilt_rate_dps",
+_FIELDS = ("k", "t_s", "raw_m_g", "az_mps2", "tilt_rate_dps",
            "walking")
 
 
 class History:
     """Keeps at least ``keep_s`` seconds of features (grid indices may jump at gaps)."""
 
-    def __init__(self, *, keep_s: float = 60.0, rate_hz: float = 50.0):
+    def __init__(self, *, keep_s: float = 60.0, rate_hz: float = 50.0, extra=()):
         self.keep = int(keep_s * rate_hz)
+        self.extra = tuple(extra)  # columns filled later with put (zero until then)
         self.cols: dict[str, np.ndarray] = {}
         self.u = np.empty((0, 3))
 
@@ -24,12 +25,14 @@ class History:
     def append(self, f: Features) -> None:
         if not self.cols:
             self.cols = {name: getattr(f, name).copy() for name in _FIELDS}
-            self.cols["vbar_mps"] = np.zeros(len(f))
+            for name in self.extra:
+                self.cols[name] = np.zeros(len(f))
             self.u = f.u.copy()
         else:
             for name in _FIELDS:
                 self.cols[name] = np.concatenate([self.cols[name], getattr(f, name)])
-            self.cols["vbar_mps"] = np.concatenate([self.cols["vbar_mps"], np.zeros(len(f))])
+            for name in self.extra:
+                self.cols[name] = np.concatenate([self.cols[name], np.zeros(len(f))])
             self.u = np.concatenate([self.u, f.u])
 
     def trim(self, keep_from_k: int) -> None:

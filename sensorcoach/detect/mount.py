@@ -30,8 +30,8 @@ class AutoMountDetector:
 
     def __init__(self, *, reps_to_claim: int = 2, **params):
         self.reps_to_claim = reps_to_claim
-        self._dets = {m: RepDetector(mount=m, **params) for m in ("hip", "bar")}
-        self._front: FrontEnd | None = None  # one front end feeds both detectors
+        self._front = FrontEnd()  # one front end feeds both detectors
+        self._dets = {m: RepDetector(mount=m, front=self._front, **params) for m in ("hip", "bar")}
         self._held: dict[str, list] = {m: [] for m in self._dets}
         self._winner: str | None = None
 
@@ -46,24 +46,19 @@ class AutoMountDetector:
     def update(self, chunk: SampleChunk) -> list:
         if self._winner:
             return self._dets[self._winner].update(chunk)
-        if self._front is None:
-            self._front = FrontEnd()
-            for det in self._dets.values():
-                det._start(front=self._front)
         if len(chunk) == 0:
             return []
         feats, gaps = self._front.push(chunk)
         for m, det in self._dets.items():
-            det._newest_t = float(chunk.time_s[-1])
-            self._held[m].extend(det._ingest(feats, gaps))
-        return self._decide(chunk, final=False)
+            self._held[m].extend(det.ingest(feats, gaps, newest_t=float(chunk.time_s[-1])))
+        return self._decide()
 
     def finish(self) -> list:
         if self._winner:
             return self._dets[self._winner].finish()
         for m, det in self._dets.items():
             self._held[m].extend(det.finish())
-        return self._decide(None, final=True)
+        return self._decide()
 
     def _claim_time(self, m: str) -> float | None:
         """Lockout time of the rep that completed ``reps_to_claim`` in one set, if any."""
@@ -72,7 +67,7 @@ class AutoMountDetector:
                 return ev.top_s
         return None
 
-    def _decide(self, chunk: SampleChunk | None, *, final: bool) -> list:
+    def _decide(self) -> list:
         times = {m: self._claim_time(m) for m in self._dets}
         ready = {m: t for m, t in times.items() if t is not None}
         if not ready:  # undecided (at the end too: report nothing rather than guess)

@@ -110,27 +110,36 @@ class RestToRestSegmenter:
         self.force_n = int(round(force_s / dt_s))
         self.max_n = int(round(max_move_s / dt_s))
         self.level_n = level_n
-        self.state = 0  # sign of the open movement's velocity once beyond ``enter``
-        self.k_open: int | None = None  # never an open hysteresis segment to wait for
         self.moving = False
         self.k_moving = -1  # grid index where the open movement left rest
-        self._k = np.empty(0, dtype=np.int64)  # the open movement's samples (or the
-        self._m = np.empty(0)  # last ``n_still`` samples while resting)
+        #: the open movement's samples (or the last ``n_still`` samples while resting)
+        self._k_parts: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+        self._m_parts: list[np.ndarray] = [np.empty(0)]
+        self._n_open = 0
         self._rest_m = np.empty(0)  # |f| at the latest rest samples (level)
         self._level = None
         self._run = 0  # length of the current run of rest candidates
         self._vq = 0  # uncorrected velocity at the end of the open movement (quantised)
         self.scale = 1e6  # |f| quantum for exact sums (1 micro-g)
-        self._vmax = self._vmin = 0.0
+        self._peak = 0.0  # largest |velocity| of the open movement so far
         self._n_moves = 0
 
     def _quantise(self, m_g: np.ndarray) -> np.ndarray:
         return np.round((m_g - self._level) * self.scale).astype(np.int64)
 
     @property
+    def state(self) -> int:
+        """Sign of the open movement's velocity once beyond ``enter``, else 0."""
+        from ..consts import STANDARD_GRAVITY_MPS2
+        if not self.moving:
+            return 0
+        v = self._vq * (STANDARD_GRAVITY_MPS2 * self.dt / self.scale)
+        return int(np.sign(v)) if abs(v) > self.enter else 0
+
+    @property
     def k_first(self) -> int:
         """Grid index of the oldest sample the open movement still needs."""
-        return int(self._k[0]) if len(self._k) else -1
+        return next((int(p[0]) for p in self._k_parts if len(p)), -1)
 
     def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
@@ -155,20 +164,22 @@ class RestToRestSegmenter:
         while pos < n:
             if not self.moving:
                 j = pos + int(np.argmin(rest[pos:])) if not rest[pos:].all() else n
-                r_m = m_g[pos:j][rest[pos:j]]
+                r_m = m_g[pos:j]  # all rest candidates: a non-rest sample starts a movement
                 if len(r_m):
                     self._rest_m = np.concatenate([self._rest_m, r_m])[-self.level_n:]
                     self._level = float(self._rest_m.mean())
-                self._k = np.concatenate([self._k, k[pos:j]])[-self.n_still:]
-                self._m = np.concatenate([self._m, m_g[pos:j]])[-self.n_still:]
+                i = max(pos, j - self.n_still)
+                kk = np.concatenate([*self._k_parts, k[i:j]])[-self.n_still:]
+                mm0 = np.concatenate([*self._m_parts, m_g[i:j]])[-self.n_still:]
+                self._k_parts, self._m_parts, self._n_open = [kk], [mm0], len(kk)
                 if j >= n:
                     break
                 # a movement begins (the rest samples just before it are kept: a gentle
                 # start shows in the steadiness window only after a while)
                 self.moving = True
                 self.k_moving = int(k[j])
-                self._vmax, self._vmin = 0.0, 0.0
-                self._vq = int(np.sum(self._quantise(self._m)))
+                self._peak = 0.0
+                self._vq = int(np.sum(self._quantise(self._m_parts[0])))
                 pos = j
                 continue
             # moving: where may it end?
@@ -176,11 +187,8 @@ class RestToRestSegmenter:
             # exact integer sums: the same decisions for any chunking
             vq = self._vq + np.cumsum(self._quantise(mm))
             v = vq * (g_dt / self.scale)
-            vmax = np.maximum(self._vmax, np.maximum.accumulate(v))
-            vmin = np.minimum(self._vmin, np.minimum.accumulate(v))
-            n_prev = len(self._m)
-            full_m = np.concatenate([self._m, mm])
-            peak = np.maximum(vmax, -vmin)
+            peak = np.maximum(self._peak, np.maximum.accumulate(np.abs(v)))
+            n_prev = self._n_open
             # a movement that has not yet reached ``enter`` speed may be a gentle start:
             # only a lasting rest ends it
             back = (np.abs(v) <= self.v_floor) | (np.abs(v) <= self.rho * peak)
@@ -188,14 +196,14 @@ class RestToRestSegmenter:
             too_long = n_prev + np.arange(1, len(mm) + 1) >= self.max_n
             stop = ok | too_long
             if not stop.any():
-                self._k = np.concatenate([self._k, k[pos:]])
-                self._m = full_m
-                self._vq, self._vmax, self._vmin = int(vq[-1]), float(vmax[-1]), float(vmin[-1])
-                self.state = (int(np.sign(v[-1])) if abs(v[-1]) > self.enter else 0)
+                self._k_parts.append(k[pos:])
+                self._m_parts.append(mm)
+                self._n_open += len(mm)
+                self._vq, self._peak = int(vq[-1]), float(peak[-1])
                 break
             e = int(np.argmax(stop))
-            mk = np.concatenate([self._k, k[pos:pos + e + 1]])
-            mv = full_m[:n_prev + e + 1]
+            mk = np.concatenate([*self._k_parts, k[pos:pos + e + 1]])
+            mv = np.concatenate([*self._m_parts, mm[:e + 1]])
             if ok[e]:
                 s, vcorr = self._segments(mk, mv)
                 segs.extend(s)
@@ -204,8 +212,8 @@ class RestToRestSegmenter:
                 sel = mk >= self.k_moving
                 vels.append((mk[sel], vcorr[sel]))
             self.moving = False
-            self.state = 0
-            self._k, self._m = mk[-self.n_still:], mv[-self.n_still:]
+            self._k_parts, self._m_parts = [mk[-self.n_still:]], [mv[-self.n_still:]]
+            self._n_open = len(self._k_parts[0])
             pos += e + 1
         return segs, vels
 
