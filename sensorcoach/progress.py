@@ -28,7 +28,7 @@ from typing import Any
 
 from .errors import PlanError
 from .plans import Plan, load_plan, parse_plan
-from .store import SessionRow, StoreError, athletes, history
+from .store import SessionRow, StoreError, _athlete_names, connect, history
 
 
 @dataclass
@@ -244,12 +244,12 @@ def next_session(db: str | os.PathLike[str], athlete: str | None, plan: Plan | N
     PlanError
         No plan given and no session with a plan in the history.
     """
-    if athlete is None:
-        names = athletes(db)
-        if len(names) > 1:
-            raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
-                             "say which one (--athlete)")
-    rows = history(db, athlete)
+    with connect(db) as con:  # one open of the database
+        names = _athlete_names(con) if athlete is None else []
+        rows = history(db, athlete, con=con)
+    if len(names) > 1:
+        raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
+                         "say which one (--athlete)")
     last = _last_on_plan(rows, plan)
     if last is None:
         if plan is None:

@@ -154,18 +154,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """The ``# key: value`` lines at the top of a recording (CONTRACT.md section 1)."""
-    meta: dict[str, str] = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.startswith("#"):
-                    break
-                key, sep, value = line[1:].partition(":")
-                if sep:
-                    meta[key.strip()] = value.strip()
-    except OSError:
-        pass
-    return meta
+    from .io.recording import read_metadata as read_meta
+
+    return read_meta(path)
 
 
 def _iso_utc(text: str | None, fallback_path: str | os.PathLike[str] | None) -> str:
@@ -363,7 +354,8 @@ LEFT JOIN plan_results p ON p.session_id = s.id
 
 
 def history(db: str | os.PathLike[str], athlete: str | None = None, *,
-            plan_name: str | None = None) -> list[SessionRow]:
+            plan_name: str | None = None, con: sqlite3.Connection | None = None
+            ) -> list[SessionRow]:
     """Logged sessions, oldest first, optionally of one athlete and/or one plan."""
     where, args = [], []
     if athlete is not None:
@@ -374,8 +366,14 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
         args.append(plan_name)
     sql = _HISTORY_SQL + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY s.started_at, s.id"
-    with connect(db) as con:
-        rows = con.execute(sql, args).fetchall()
+    if con is not None:
+        return _session_rows(con.execute(sql, args).fetchall())
+    with connect(db) as c:
+        rows = c.execute(sql, args).fetchall()
+    return _session_rows(rows)
+
+
+def _session_rows(rows: list[sqlite3.Row]) -> list[SessionRow]:
     out = []
     for r in rows:
         d = dict(r)
@@ -396,7 +394,11 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
 def athletes(db: str | os.PathLike[str]) -> list[str]:
     """Names of the athletes in the database."""
     with connect(db) as con:
-        return [r[0] for r in con.execute("SELECT name FROM athletes ORDER BY name")]
+        return _athlete_names(con)
+
+
+def _athlete_names(con: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT name FROM athletes ORDER BY name")]
 
 
 def session_reps(db: str | os.PathLike[str], session_id: int) -> list[dict[str, Any]]:

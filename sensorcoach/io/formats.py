@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import logging
 import os
@@ -51,7 +50,7 @@ import numpy as np
 from ..consts import ALL_COLS, FORMAT_KEY, STANDARD_GRAVITY_MPS2, TIME_COL
 from ..errors import RecordingError
 from ..types import Recording
-from .recording import read_recording, validate_samples
+from .recording import _GZIP_MAGIC, _gunzip, _read_recording, _short, read_recording, validate_samples
 
 __all__ = ["KNOWN_FORMATS", "load_recording", "read_metamotion", "read_phyphox"]
 
@@ -65,7 +64,6 @@ KNOWN_FORMATS = (
 )
 
 _SNIFF_BYTES = 65536
-_GZIP_MAGIC = b"\x1f\x8b"
 
 # kinds of input file
 _CONTRACT = "sensorcoach"
@@ -99,28 +97,16 @@ def _fail(source: str, message: str) -> RecordingError:
     return RecordingError(text.replace("\n", " ").replace("\r", " "))
 
 
-def _short(text: str, limit: int = 60) -> str:
-    text = text.encode("unicode_escape", errors="backslashreplace").decode("ascii")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------------------
 # collecting and sniffing
 # --------------------------------------------------------------------------------------
-def _maybe_gunzip(name: str, data: bytes) -> bytes:
-    if data.startswith(_GZIP_MAGIC):
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _fail(name, f"expected valid gzip data, found {_short(str(exc))}") from None
-    return data
-
-
 def _read_file(path: Path) -> bytes:
     try:
-        return _maybe_gunzip(path.name, path.read_bytes())
+        return _gunzip(path.name, path.read_bytes(), 60)
     except OSError as exc:
-        raise _fail(path.name, f"expected a readable file, found {_short(str(exc))}") from None
+        raise _fail(path.name, f"expected a readable file, found {_short(str(exc), 60)}") from None
 
 
 def _is_csv_name(name: str) -> bool:
@@ -145,10 +131,10 @@ def _collect(paths: Sequence[Path]) -> list[_Source]:
                 with zipfile.ZipFile(path) as zf:
                     for info in zf.infolist():
                         if not info.is_dir() and _is_csv_name(info.filename):
-                            blob = _maybe_gunzip(info.filename, zf.read(info))
+                            blob = _gunzip(info.filename, zf.read(info), 60)
                             sources.append(_Source(f"{path.name}/{info.filename}", blob))
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
-                raise _fail(path.name, f"expected a readable zip file, found {_short(str(exc))}"
+                raise _fail(path.name, f"expected a readable zip file, found {_short(str(exc), 60)}"
                             ) from None
         else:
             sources.append(_Source(path.name, _read_file(path)))
@@ -604,14 +590,24 @@ def load_recording(
                 with open(only, "rb") as fh:
                     head = fh.read(_SNIFF_BYTES)
             except OSError as exc:
-                raise _fail(only.name, f"expected a readable file, found {_short(str(exc))}"
+                raise _fail(only.name, f"expected a readable file, found {_short(str(exc), 60)}"
                             ) from None
-            if head.startswith(_GZIP_MAGIC):
-                head = _read_file(only)[:_SNIFF_BYTES]
+            data = _read_file(only) if head.startswith(_GZIP_MAGIC) else None
+            if data is not None:
+                head = data[:_SNIFF_BYTES]
             if _sniff(_Source(only.name, head)).kind == _CONTRACT or not head.strip():
-                return read_recording(only)
+                if data is None:
+                    return read_recording(only)
+                return _read_recording(only, data, True)
+            if data is not None:  # gunzipped once: reuse it
+                sources = [_sniff(_Source(only.name, data))]
+                return _dispatch(sources, path_list, label)
 
     sources = [_sniff(s) for s in _collect(path_list)]
+    return _dispatch(sources, path_list, label)
+
+
+def _dispatch(sources: list[_Source], path_list: list[Path], label: str) -> Recording:
     kinds = {s.kind for s in sources}
     contract = [s for s in sources if s.kind == _CONTRACT]
     if contract:

@@ -333,22 +333,34 @@ def _check_path(path: Path) -> None:
         raise _fail(path.name, "expected a recording file, found a directory")
 
 
-def _read_bytes(path: Path, limit: int = -1) -> bytes:
-    """File content (the first ``limit`` bytes if given), gunzipped if gzip-compressed."""
-    name = path.name
+def _gunzip(name: str, raw: bytes, detail_limit: int = 80) -> bytes:
+    """``raw`` decompressed if it is gzip data, else unchanged."""
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _fail(name, f"expected valid gzip data, found {_short(exc, detail_limit)}"
+                    ) from None
+
+
+def _read_head(path: Path, limit: int = -1) -> tuple[bytes, bool]:
+    """File content (the first ``limit`` bytes if given), gunzipped if gzip-compressed,
+    and whether that is the whole content."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read(limit)
-            if raw.startswith(_GZIP_MAGIC) and limit >= 0:
+            gz = raw.startswith(_GZIP_MAGIC)
+            if gz and limit >= 0:
                 raw += fh.read()
     except OSError as exc:
-        raise _fail(name, f"expected a readable file, found {_short(exc, 100)}") from None
-    if raw.startswith(_GZIP_MAGIC):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _fail(name, f"expected valid gzip data, found {_short(exc, 80)}") from None
-    return raw
+        raise _fail(path.name, f"expected a readable file, found {_short(exc, 100)}") from None
+    return _gunzip(path.name, raw), gz or limit < 0 or len(raw) < limit
+
+
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    """File content (the first ``limit`` bytes if given), gunzipped if gzip-compressed."""
+    return _read_head(path, limit)[0]
 
 
 def _read_tail(path: Path) -> bytes:
@@ -437,6 +449,16 @@ def _parse_preamble(
             break  # the header row may continue beyond the bytes we have
         return meta, line, min(pos, size), line_no
     raise _NoHeader(line_no > 0)
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The metadata lines of a recording (as :func:`read_recording` finds them); ``{}`` if
+    the file cannot be read or has none."""
+    p = Path(path)
+    try:
+        return _parse_preamble(_read_bytes(p, _HEAD_BYTES), p.name, partial=True)[0]
+    except (RecordingError, _NoHeader):
+        return {}
 
 
 def _field_is_number(text: str) -> bool:
@@ -543,11 +565,14 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         values are in no recognisable unit.
     """
     p = Path(path)
-    name = p.name
     _check_path(p)
-    raw = _read_bytes(p, _HEAD_BYTES)
-    # ``whole``: ``raw`` is the complete (decompressed) content, not just its head.
-    whole = len(raw) < _HEAD_BYTES or _is_gzip(p)
+    return _read_recording(p, *_read_head(p, _HEAD_BYTES))
+
+
+def _read_recording(p: Path, raw: bytes, whole: bool) -> Recording:
+    """:func:`read_recording` of ``p`` whose (decompressed) head ``raw`` was read already;
+    ``whole``: ``raw`` is the complete content."""
+    name = p.name
     if not raw.strip():
         raise _fail(name, "expected a recording, found an empty file")
     try:
@@ -612,9 +637,13 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         )
 
     if not whole:
+        before = p.stat()
         try:
             samples, meta = load(p, header_line_no, lambda: _read_bytes(p)[data_offset:])
         except RecordingError:
+            after = p.stat()
+            if (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
+                raise  # not a growing file: the snapshot would fail the same way
             raw, whole = _read_bytes(p), True
         else:
             return Recording(samples=samples, meta=meta, path=str(p))
@@ -632,14 +661,6 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         raise _fail(name, "expected samples after the header row, found none")
     samples, meta = load(io.BytesIO(data), 0, lambda: data)
     return Recording(samples=samples, meta=meta, path=str(p))
-
-
-def _is_gzip(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(2) == _GZIP_MAGIC
-    except OSError:
-        return False
 
 
 def _parse_numeric(
