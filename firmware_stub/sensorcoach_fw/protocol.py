@@ -95,21 +95,15 @@ def encode_packet(seq, t0_us, interval_us, acc_code, gyr_code, samples, has_gyro
         raise ValueError("sample count out of range")
     if interval_us < 1 or interval_us > 0xFFFF:
         raise ValueError("interval out of range")
-    buf = bytearray(HEADER_SIZE + 2 * per * n)
-    struct.pack_into(HEADER_FMT, buf, 0, PROTOCOL_VERSION,
-                     FLAG_GYRO if has_gyro else 0, seq % SEQ_MOD, t0_us % CLOCK_MOD,
-                     interval_us, n, ranges_byte(acc_code, gyr_code if has_gyro else 0))
-    off = HEADER_SIZE
+    vals = []
     for s in samples:
         for k in range(per):
             v = s[k]
-            if v > 32767:
-                v = 32767
-            elif v < -32768:
-                v = -32768
-            struct.pack_into("<h", buf, off, v)
-            off += 2
-    return bytes(buf)
+            vals.append(32767 if v > 32767 else (-32768 if v < -32768 else v))
+    return struct.pack(HEADER_FMT + "%dh" % (per * n), PROTOCOL_VERSION,
+                       FLAG_GYRO if has_gyro else 0, seq % SEQ_MOD, t0_us % CLOCK_MOD,
+                       interval_us, n, ranges_byte(acc_code, gyr_code if has_gyro else 0),
+                       *vals)
 
 
 def encode_status(running, has_gyro, rate_hz, acc_code, gyr_code, batch, commands_seen):

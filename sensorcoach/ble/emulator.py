@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import SensorcoachError
 from . import _fw
+from .protocol import quantise
 
 INF = math.inf
 KINDS = ("stub", "polar", "witmotion")
@@ -132,11 +133,6 @@ def load_source(path: str | Path) -> SourceSamples:
                          dict(rec.meta))
 
 
-def quantise(values: np.ndarray, full_scale: float) -> np.ndarray:
-    """Vectorised copy of the firmware's ``to_counts`` (round half up, saturating)."""
-    c = np.floor(values * 32768.0 / full_scale + 0.5)
-    return np.clip(c, -32768, 32767).astype(np.int64)
-
 
 @dataclass
 class EmulatorStats:
@@ -210,11 +206,7 @@ class EmulatedSensor:
         rate = int(round(self.native_rate_hz))
         rate = min(max(rate, fp.MIN_RATE_HZ), fp.MAX_RATE_HZ)
         self.sampler = fsamp.Sampler(self._imu, self._on_packet, rate_hz=rate, batch=batch)
-        self.model: Any = None
-        if kind == "polar":
-            self.model = _PolarModel(self)
-        elif kind == "witmotion":
-            self.model = _WitMotionModel(self)
+        self.model: Any = _MODELS[kind](self)
         self._set_grid(None)
         self._idx = 0
         self._last_rel = -INF
@@ -250,7 +242,7 @@ class EmulatedSensor:
                           else np.asarray(gyr, float))
         self._grid_t = t
         self._grid_t_us = np.round(t * 1e6).astype(np.int64) % self._fp.CLOCK_MOD
-        self._grid_counts = [tuple(int(v) for v in row) for row in counts]
+        self._grid_counts = list(map(tuple, counts.tolist()))
 
     # --- control (from the transport) ----------------------------------------------
     def handle_control(self, data: bytes) -> bool:
@@ -278,21 +270,15 @@ class EmulatedSensor:
 
     def handle_write(self, uuid: str, data: bytes) -> bool:
         """A write to characteristic ``uuid``; True if the sensor understood it."""
-        if self.kind == "stub":
-            from . import protocol as H
-
-            return self.handle_control(data) if uuid == H.CONTROL_UUID else False
-        self.stats.control_writes += 1
         return bool(self.model.write(uuid, bytes(data)))
 
     def notify_changed(self, uuid: str, on: bool) -> None:
         """The central subscribed to (or left) characteristic ``uuid``."""
-        if self.model is not None:
-            self.model.notify_changed(uuid, on)
+        self.model.notify_changed(uuid, on)
 
     @property
     def running(self) -> bool:
-        return self.sampler.running if self.model is None else self.model.running
+        return self.model.running
 
     def status(self) -> bytes:
         return bytes(self.sampler.status())
@@ -303,10 +289,7 @@ class EmulatedSensor:
     def link_disconnected(self) -> None:
         """The central went away: the firmware stops streaming."""
         self.connected = False
-        if self.model is None:
-            self.sampler.stop()
-        else:
-            self.model.stop()
+        self.model.stop()
 
     # --- playback ------------------------------------------------------------------
     @property
@@ -337,17 +320,10 @@ class EmulatedSensor:
                 self._last_rel = rel
                 self.stats.samples_played += 1
                 if self.connected and self.running:
-                    if self.model is None:
-                        self.sampler.tick(int(self._grid_t_us[self._idx]),
-                                          self._grid_counts[self._idx])
-                    else:
-                        self.model.tick(self._idx)
+                    self.model.tick(self._idx)
                 self._idx += 1
             await asyncio.sleep(self.tick_s)
-        if self.model is None:
-            self.sampler.flush()
-        else:
-            self.model.flush()
+        self.model.flush()
         if self._held is not None:
             self._emit(self._held)
             self._held = None
@@ -394,14 +370,39 @@ class EmulatedSensor:
 
     def _emit(self, pkt: bytes) -> None:
         self.stats.packets_sent += 1
-        self.stats.samples_sent += self._sample_count(pkt)
+        self.stats.samples_sent += self.model.sample_count(pkt)
         self.notify(pkt)
 
-    def _sample_count(self, pkt: bytes) -> int:
-        if self.kind == "polar":
-            return (len(pkt) - 10) // 6
-        if self.kind == "witmotion":
-            return len(pkt) // 20
+
+class _StubModel:
+    """The sensorcoach firmware itself: its Sampler does the work."""
+
+    def __init__(self, emu: EmulatedSensor) -> None:
+        self.emu = emu
+
+    @property
+    def running(self) -> bool:
+        return bool(self.emu.sampler.running)
+
+    def write(self, uuid: str, data: bytes) -> bool:
+        from . import protocol as H
+
+        return self.emu.handle_control(data) if uuid == H.CONTROL_UUID else False
+
+    def notify_changed(self, uuid: str, on: bool) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.emu.sampler.stop()
+
+    def tick(self, i: int) -> None:
+        e = self.emu
+        e.sampler.tick(int(e._grid_t_us[i]), e._grid_counts[i])
+
+    def flush(self) -> None:
+        self.emu.sampler.flush()
+
+    def sample_count(self, pkt: bytes) -> int:
         return int(pkt[10])
 
 
@@ -415,9 +416,13 @@ class _PolarModel:
         self.batch = max(1, min(emu.batch, 39))
         self._buf: list[tuple[float, np.ndarray]] = []
 
+    def sample_count(self, pkt: bytes) -> int:
+        return (len(pkt) - 10) // 6
+
     def write(self, uuid: str, data: bytes) -> bool:
         from . import polar as PL
 
+        self.emu.stats.control_writes += 1
         if uuid != PL.PMD_CONTROL_UUID or len(data) < 2:
             return False
         op, meas = data[0], data[1]
@@ -485,9 +490,13 @@ class _WitMotionModel:
         self.running = False
         self._unlocked = False
 
+    def sample_count(self, pkt: bytes) -> int:
+        return len(pkt) // 20
+
     def write(self, uuid: str, data: bytes) -> bool:
         from . import witmotion as W
 
+        self.emu.stats.control_writes += 1
         if uuid != W.WIT_WRITE_UUID:
             return False
         if data == W.UNLOCK:
@@ -519,3 +528,6 @@ class _WitMotionModel:
 
     def flush(self) -> None:
         pass
+
+
+_MODELS = {"stub": _StubModel, "polar": _PolarModel, "witmotion": _WitMotionModel}

@@ -156,6 +156,12 @@ def decode_packet(data: bytes | bytearray | memoryview) -> DecodedPacket:
                          GYR_RANGES_DPS[gyr_code] if has_gyro else 0, acc, gyr)
 
 
+def quantise(values, full_scale: float) -> np.ndarray:
+    """Vectorised copy of the firmware's ``to_counts`` (round half up, saturating)."""
+    c = np.floor(np.asarray(values, dtype=np.float64) * 32768.0 / full_scale + 0.5)
+    return np.clip(c, -32768, 32767).astype(np.int64)
+
+
 # --- control commands ------------------------------------------------------------------
 
 def cmd_start() -> bytes:

@@ -50,6 +50,7 @@ class LiveSession:
         self.on_events = on_events or (lambda _e: None)
         self.writer: Any = None
         self.samples = 0
+        self.not_written = 0
         self.events: list[Any] = []
 
     def _open(self, has_gyro: bool) -> None:
@@ -72,12 +73,11 @@ class LiveSession:
                         self.meta["sample_rate_hz"] = f"{1.0 / dt:g}"
                 self._open(chunk.gyr_dps is not None)
             # fit the chunk to the file's columns; the detector keeps the original
-            to_file = chunk
             if self.writer.has_gyro and chunk.gyr_dps is None:
-                to_file = _with_nan_gyro(chunk)
-            elif not self.writer.has_gyro and chunk.gyr_dps is not None:
-                to_file = SampleChunk(chunk.time_s, chunk.acc_g, None)
-            self.writer.write(to_file)
+                # the file's gyro columns cannot hold these samples: not written (counted)
+                self.not_written += len(chunk)
+            else:
+                self.writer.write(chunk)  # a gyro-less file ignores gyr_dps
         self.samples += len(chunk)
         if self.feed is not None:
             self._emit(self.feed(chunk))
@@ -95,8 +95,3 @@ class LiveSession:
             self.writer.close()
         return list(events or [])
 
-
-def _with_nan_gyro(chunk: SampleChunk) -> SampleChunk:
-    import numpy as np
-
-    return SampleChunk(chunk.time_s, chunk.acc_g, np.full_like(chunk.acc_g, np.nan))

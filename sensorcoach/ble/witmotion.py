@@ -74,12 +74,9 @@ def decode_notification(data: bytes) -> np.ndarray:
 
 def encode_packet(acc_g: Any, gyr_dps: Any, angles_deg: Any = (0.0, 0.0, 0.0)) -> bytes:
     """One 20-byte IMU packet (what the sensor sends; used by the emulator and tests)."""
-    def q(v: float, fs: float) -> int:
-        return int(np.clip(np.floor(v * 32768.0 / fs + 0.5), -32768, 32767))
-
-    vals = ([q(v, ACC_FS_G) for v in acc_g] + [q(v, GYR_FS_DPS) for v in gyr_dps]
-            + [q(v, 180.0) for v in angles_deg])
-    return PACKET.pack(0x55, FLAG_IMU, *vals)
+    vals = np.concatenate([H.quantise(acc_g, ACC_FS_G), H.quantise(gyr_dps, GYR_FS_DPS),
+                           H.quantise(angles_deg, 180.0)])
+    return PACKET.pack(0x55, FLAG_IMU, *vals.tolist())
 
 
 class WitMotionDecoder:
