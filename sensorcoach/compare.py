@@ -196,6 +196,13 @@ class FaultTally:
                 "reps": list(self.reps)}
 
 
+def rep_checks(comparison: PlanComparison | None) -> dict[tuple[int, int], RepCheck]:
+    """Each rep's check by ``(set index, rep index)``; empty without a comparison."""
+    if comparison is None:
+        return {}
+    return {(c.set_index, c.index): c for s in comparison.sets for c in s.reps}
+
+
 @dataclass
 class PlanComparison:
     """A session compared with its plan (see the module docstring for the rules)."""

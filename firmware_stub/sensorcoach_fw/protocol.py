@@ -100,7 +100,7 @@ def encode_packet(seq, t0_us, interval_us, acc_code, gyr_code, samples, has_gyro
         for k in range(per):
             v = s[k]
             vals.append(32767 if v > 32767 else (-32768 if v < -32768 else v))
-    return struct.pack(HEADER_FMT + "%dh" % (per * n), PROTOCOL_VERSION,
+    return struct.pack(HEADER_FMT + "%dh" % (per * n), PROTOCOL_VERSION,  # noqa: UP031
                        FLAG_GYRO if has_gyro else 0, seq % SEQ_MOD, t0_us % CLOCK_MOD,
                        interval_us, n, ranges_byte(acc_code, gyr_code if has_gyro else 0),
                        *vals)

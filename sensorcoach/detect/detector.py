@@ -217,7 +217,8 @@ class RepDetector:
         else:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
-        self._delay = self.front.delay_acc_s if self.mount == "bar" else self.front.delay_tilt_rate_s
+        self._delay = (self.front.delay_acc_s if self.mount == "bar"
+                       else self.front.delay_tilt_rate_s)
         self._pending: list[RawSegment] = []  # closed raw segments, by k_end
         self._last_seg_end_k = -10**9
         self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps

@@ -327,7 +327,8 @@ class FrontEnd:
             return None, gaps
         acc = xg[:, :3]
         raw_m = np.sqrt((acc * acc).sum(axis=1))
-        xg = xg.copy(); xg[:, :3] = np.clip(acc, -CLIP_G, CLIP_G)
+        xg = xg.copy()
+        xg[:, :3] = np.clip(acc, -CLIP_G, CLIP_G)
         fx = self._lp_acc(xg)
         f = fx[:, :3]
         m = np.sqrt((f * f).sum(axis=1))

@@ -50,7 +50,14 @@ import numpy as np
 from ..consts import ALL_COLS, FORMAT_KEY, STANDARD_GRAVITY_MPS2, TIME_COL
 from ..errors import RecordingError
 from ..types import Recording
-from .recording import _GZIP_MAGIC, _gunzip, _read_recording, _short, read_recording, validate_samples
+from .recording import (
+    _GZIP_MAGIC,
+    _gunzip,
+    _read_recording,
+    _short,
+    read_recording,
+    validate_samples,
+)
 
 __all__ = ["KNOWN_FORMATS", "load_recording", "read_metamotion", "read_phyphox"]
 

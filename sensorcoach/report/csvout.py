@@ -40,9 +40,9 @@ def _cell(x: object, nd: int = 3) -> str:
 
 def rows(analysis: Analysis, comparison: PlanComparison | None = None) -> list[dict[str, str]]:
     """The CSV rows as dicts of strings."""
-    checks = {}
-    if comparison is not None:
-        checks = {(c.set_index, c.index): c for s in comparison.sets for c in s.reps}
+    from ..compare import rep_checks
+
+    checks = rep_checks(comparison)
     out = []
     for s in analysis.sets:
         for r in s.reps:

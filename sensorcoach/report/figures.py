@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compare import VELOCITY_LOSS_CUE_PCT, set_velocity
+from ..compare import VELOCITY_LOSS_CUE_PCT, rep_checks, set_velocity
 
 if TYPE_CHECKING:
     from ..compare import PlanComparison
@@ -143,9 +143,7 @@ def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> b
         return None
     xs, labels, bounds = _rep_axis(sets)
     reps = [r for s in sets for r in s.full_reps]
-    checks = {}
-    if comparison is not None:
-        checks = {(c.set_index, c.index): c for s in comparison.sets for c in s.reps}
+    checks = rep_checks(comparison)
     width = min(14.0, max(10.0, 0.16 * len(xs) + 3))
     fig, axes = _figure(width, 4.6, nrows=2, ncols=1, sharex=True)
     panels = [("top pause (s)", "top_pause_s", "top_pause_ok", "top_s", TOP_PAUSE_TOL_S),

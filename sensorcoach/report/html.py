@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..compare import ECCENTRIC_TOL_S, REST_TOL_S, TOP_PAUSE_TOL_S, cue_for
+from ..compare import ECCENTRIC_TOL_S, REST_TOL_S, TOP_PAUSE_TOL_S, cue_for, rep_checks
 
 if TYPE_CHECKING:
     from ..compare import PlanComparison
@@ -245,9 +245,7 @@ def _faults(analysis: Analysis, cmp: PlanComparison | None) -> str:
 
 
 def _reps_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
-    checks = {}
-    if cmp is not None:
-        checks = {(c.set_index, c.index): c for s in cmp.sets for c in s.reps}
+    checks = rep_checks(cmp)
     out = ['<section id="reps"><details><summary>Every rep</summary><table><thead><tr>'
            '<th>Set.rep</th><th class="n">Count</th><th class="n">Eccentric</th>'
            '<th class="n">Bottom</th><th class="n">Concentric</th><th class="n">Top pause</th>'
