@@ -142,8 +142,9 @@ class RepDetector:
         orientation and lock out within it of the previous lockout (getting up after the
         last rep starts from sitting).
     known_pose_deg : float
-        Hip mount: a set's first concentric that starts within this of the session's
-        bottom pose and ends within it of its lockout pose is counted at lockout.
+        A set's first concentric that starts within this of the session's bottom pose and
+        ends within it of its lockout pose is counted at lockout (a bar's must also travel
+        the previous set's range); other first concentrics wait for their lowering.
     no_top_pause_s, fast_eccentric_s : float
         Fault thresholds: top pause shorter than / eccentric faster than.
     bounce_acc_g : float
@@ -601,14 +602,23 @@ class RepDetector:
         return events
 
     def _known_pose(self, s: Segment) -> bool:
-        """Hip: starts in the session's bottom pose and ends in its lockout pose (learnt
-        from counted reps), so it can be counted at lockout without waiting."""
+        """Starts in the session's bottom pose and ends in its lockout pose (learnt from
+        counted reps), so it can be counted at lockout without waiting. A bar barely turns
+        in a rep (nor when it is lifted off the hips), so it must also travel the range of
+        the previous set's reps."""
         poses = self._poses
-        if s.channel != "hip" or poses is None or s.u_start is None:
+        if poses is None or s.u_start is None:
             return False
         bottom, top = poses
-        return (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
-                and _angle_deg(s.u_end, top) <= self.known_pose_deg)
+        if not (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
+                and _angle_deg(s.u_end, top) <= self.known_pose_deg):
+            return False
+        if s.channel == "hip":
+            return True
+        # a full rep's range, as in the previous set (within the partial-rep band)
+        ref = self._ref_amp
+        return (ref is not None
+                and self.partial_fraction * ref <= s.amp <= ref / self.partial_fraction)
 
     def _same_pose(self, rep: _Rep, s: Segment) -> bool:
         """Within a set every rep starts where the last one ended and locks out alike."""

@@ -280,7 +280,7 @@ class FrontEnd:
     """
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
-                 rest_median_s: float = 6.0, still_window_s: float = 0.4,
+                 rest_median_s: float = 6.0, still_window_s: float = 0.3,
                  still_std_g: float = 0.006, rest_tol_g: float = 0.008,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
                  gyro_crossover_hz: float = 0.5,
