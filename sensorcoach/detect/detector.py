@@ -158,6 +158,11 @@ class RepDetector:
         A movement whose rate dips below the exit level and picks up the same way within
         this time is one movement (when the look-ahead shows the rate picking up again, the
         detector waits this long instead).
+    gyro_pose_max_s : float
+        Hip mount with a gyroscope: a movement up to this long takes its end pose from the
+        start pose turned by the integrated gyro (the accelerometer's direction at a fast
+        lockout is bent by the deceleration; a gyro bias of a few deg/s costs a few degrees
+        over this time).
     """
 
     def __init__(self, *, mount: str, set_gap_s: float = 8.0,
@@ -172,7 +177,8 @@ class RepDetector:
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
-                 lookahead_s: float = 0.1, merge_s: float = 0.2, front: FrontEnd | None = None):
+                 lookahead_s: float = 0.1, merge_s: float = 0.2, gyro_pose_max_s: float = 2.0,
+                 front: FrontEnd | None = None):
         if mount not in MOUNTS:
             raise ValueError(f"mount must be one of {MOUNTS}, got {mount!r}")
         self.mount = mount
@@ -202,6 +208,7 @@ class RepDetector:
         self.min_fraction = min_fraction
         self.lookahead_s = lookahead_s
         self.merge_s = merge_s
+        self.gyro_pose_max_s = gyro_pose_max_s
         self._start(front)
 
     # -- state ----------------------------------------------------------------------------
@@ -403,7 +410,13 @@ class RepDetector:
         a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
         t_end = t_end_move
-        cosang = float(np.clip(np.dot(u[a0], u[a1]), -1.0, 1.0))
+        u_end = u[a1]
+        if (ch == "hip" and t_end - t_start <= self.gyro_pose_max_s and a1 > a0
+                and np.isfinite(h.gyr_dps[a0:a1]).all()):
+            # the hips' own deceleration at lockout bends the accelerometer's direction
+            # (tens of degrees in a fast rep); the gyro carries the start pose over instead
+            u_end = _propagate(u[a0], h.gyr_dps[a0:a1], np.diff(t[a0:a1 + 1]))
+        cosang = float(np.clip(np.dot(u[a0], u_end), -1.0, 1.0))
         rotation = math.degrees(math.acos(cosang))
         if ch == "hip":
             # the range runs from pose to pose: a start found a little late (the hips' own
@@ -411,7 +424,7 @@ class RepDetector:
             # not shorten it, so the bottom pose is the farthest one just before
             b0 = max(i_lo_bound, a0 - int(0.4 * GRID_RATE_HZ))
             if b0 < a0:
-                cos_b = float(np.clip((u[b0:a0 + 1] @ u[a1]).min(), -1.0, 1.0))
+                cos_b = float(np.clip((u[b0:a0 + 1] @ u_end).min(), -1.0, 1.0))
                 rotation = max(rotation, math.degrees(math.acos(cos_b)))
         # plate knocks: g-level spikes in the seconds before or inside the movement (the
         # first 0.2 s may hold a bounce off the bottom, which belongs to the previous rep)
@@ -439,7 +452,7 @@ class RepDetector:
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start),
-                       u_start=u[a0].copy(), u_end=u[a1].copy(),
+                       u_start=u[a0].copy(), u_end=np.array(u_end, dtype=float),
                        walked_before=bool(h["walking"][
                            max(0, h.index_t(t_start - 2.0)):
                            max(0, h.index_t(t_start - 0.2))].any()))
@@ -753,6 +766,19 @@ class RepDetector:
         if idle and t_now - self._rep_end(rep) > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
+
+
+def _propagate(u0: np.ndarray, gyr_dps: np.ndarray, dt_s: np.ndarray) -> np.ndarray:
+    """The gravity direction ``u0`` (sensor frame) carried along by the measured rotation
+    (``du/dt = u x w``): immune to the linear acceleration that bends the accelerometer's
+    direction at the end of a fast movement."""
+    x, y, z = (float(c) for c in u0)
+    wdt = np.radians(gyr_dps) * dt_s[:, None]
+    for wx, wy, wz in wdt.tolist():  # a few dozen steps: plain floats beat numpy here
+        x, y, z = x + y * wz - z * wy, y + z * wx - x * wz, z + x * wy - y * wx
+        n = math.sqrt(x * x + y * y + z * z)
+        x, y, z = x / n, y / n, z / n
+    return np.array([x, y, z])
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:

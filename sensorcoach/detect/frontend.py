@@ -245,6 +245,7 @@ class Features:
     m_g: np.ndarray  # |low-passed specific force|, g
     raw_m_g: np.ndarray  # |specific force| before low-pass (knock detection), g
     u: np.ndarray  # (n, 3) gravity direction, sensor frame (unit)
+    gyr_dps: np.ndarray  # (n, 3) low-passed angular rate, sensor frame; NaN without a gyro
     az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
     tilt_rate_dps: np.ndarray  # its smoothed derivative
     walking: np.ndarray  # 1 where step impacts were felt in the trailing second
@@ -351,7 +352,8 @@ class FrontEnd:
 
         rate = self._tilt_rate(u, gyr)
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
-        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, az_mps2=az,
+        gyr_dps = gyr if gyr is not None else np.full((len(k), 3), np.nan)
+        feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
                          tilt_rate_dps=rate, walking=walking, at_rest=at_rest)
         return feats, gaps
 

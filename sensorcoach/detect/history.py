@@ -18,6 +18,7 @@ class History:
         self.extra = tuple(extra)  # columns filled later with put (zero until then)
         self.cols: dict[str, np.ndarray] = {}
         self.u = np.empty((0, 3))
+        self.gyr_dps = np.empty((0, 3))
 
     def __len__(self) -> int:
         return 0 if not self.cols else int(self.cols["k"].shape[0])
@@ -28,12 +29,14 @@ class History:
             for name in self.extra:
                 self.cols[name] = np.zeros(len(f))
             self.u = f.u.copy()
+            self.gyr_dps = f.gyr_dps.copy()
         else:
             for name in _FIELDS:
                 self.cols[name] = np.concatenate([self.cols[name], getattr(f, name)])
             for name in self.extra:
                 self.cols[name] = np.concatenate([self.cols[name], np.zeros(len(f))])
             self.u = np.concatenate([self.u, f.u])
+            self.gyr_dps = np.concatenate([self.gyr_dps, f.gyr_dps])
 
     def trim(self, keep_from_k: int) -> None:
         """Forget samples older than both ``keep_s`` and grid index ``keep_from_k``."""
@@ -46,6 +49,7 @@ class History:
         for name in self.cols:
             self.cols[name] = self.cols[name][cut:]
         self.u = self.u[cut:]
+        self.gyr_dps = self.gyr_dps[cut:]
 
     def put(self, name: str, k: np.ndarray, values: np.ndarray) -> None:
         """Overwrite column ``name`` at grid indices ``k`` (those still held)."""
