@@ -17,15 +17,32 @@ _SUFFIXES = (".csv", ".csv.gz")
 
 
 def collect(paths: list[str]) -> list[str]:
-    """Expand folders into the recordings they hold (sorted; truth/sidecar files skipped)."""
+    """Expand folders into the recordings they hold (sorted; truth/sidecar files skipped).
+
+    A phyphox or MetaMotion export folder (:func:`sensorcoach.io.formats.is_export_folder`)
+    is one recording, whether given or found inside a folder.
+    """
     out: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out.extend(str(f) for f in sorted(path.rglob("*"))
-                       if f.is_file() and f.name.endswith(_SUFFIXES))
+            out.extend(_walk(path))
         else:
             out.append(str(path))
+    return out
+
+
+def _walk(folder: Path) -> list[str]:
+    from .io.formats import is_export_folder
+
+    if is_export_folder(folder):
+        return [str(folder)]
+    out: list[str] = []
+    for child in sorted(folder.iterdir()):
+        if child.is_dir():
+            out.extend(_walk(child))
+        elif child.is_file() and child.name.endswith(_SUFFIXES):
+            out.append(str(child))
     return out
 
 

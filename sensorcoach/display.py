@@ -12,9 +12,10 @@ def _f(x: float | None, fmt: str = "{:.2f}") -> str:
 def format_analysis(analysis: Analysis) -> str:
     """A readable table: sets, reps, tempo of each rep as E-B-C-T, flags."""
     rec = analysis.recording
+    mount = f"{rec.mount} ({rec.mount_source})" if rec.mount else "unknown"
     lines = [
         f"recording: {rec.path or '-'}",
-        f"mount: {rec.mount or 'unknown'} ({rec.mount_source})  rate: {rec.sample_rate_hz:.1f} Hz"
+        f"mount: {mount}  rate: {rec.sample_rate_hz:.1f} Hz"
         f"  samples: {rec.samples}  gaps: {rec.gaps}  gyro: {'yes' if rec.has_gyro else 'no'}",
     ]
     if not analysis.sets:
