@@ -11,14 +11,13 @@ draws them (PNG, or an HTML page with the PNG and the table).
   adds ``increment_kg`` (moving on to ``next_plan`` past ``max_load_kg``), ``reps`` adds
   ``rep_increment`` per set up to ``target_reps`` and then moves on to ``next_plan``;
 * otherwise: repeat the same prescription;
-* in every case: the cues for the faults of the last session, most frequent first.
+* in every case: what to work on from the last session (at most four cues): its plan-level
+  cues (missed reps, rest too short, bar speed dropping) first, then the cue of each fault,
+  the most frequent fault first.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import os
 from dataclasses import dataclass, field, replace
@@ -90,10 +89,10 @@ def weekly_progress(rows: list[SessionRow], *, velocity_load_kg: float | None = 
 
 def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | None) -> bytes:
     import numpy as np
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 6.5), dpi=110, layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
+    from .report.figures import _figure, _png
+
+    fig, axes = _figure(10.0, 6.5, nrows=2, ncols=2, sharex=True)
     x = np.arange(len(weeks))
     labels = [w.week_start for w in weeks]
 
@@ -139,9 +138,7 @@ def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | 
         ax.set_xticks(x, labels, rotation=45, ha="right")
         ax.set_xlabel("week starting")
     fig.suptitle(title, fontsize=12)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return _png(fig)
 
 
 def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
@@ -161,21 +158,20 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() in (".html", ".htm"):
-        e = html.escape
+        from .report.html import _e, _f, _img
+
         body = "".join(
-            f"<tr><td>{e(w.week_start)}</td><td>{w.sessions}</td><td>{w.full_reps}</td>"
+            f"<tr><td>{_e(w.week_start)}</td><td>{w.sessions}</td><td>{w.full_reps}</td>"
             f"<td>{w.volume_kg:g}</td><td>{w.top_load_kg:g}</td>"
-            f"<td>{'–' if w.tempo_compliance is None else f'{w.tempo_compliance:.0%}'}</td>"
-            f"<td>{'–' if w.velocity_mps is None else f'{w.velocity_mps:.2f}'}</td></tr>"
-            for w in weeks)
-        data = base64.b64encode(png).decode("ascii")
+            f"<td>{_f(w.tempo_compliance, '.0%')}</td><td>{_f(w.velocity_mps, '.2f')}</td>"
+            "</tr>" for w in weeks)
         out.write_text(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{e(title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
+            f"<title>{_e(title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
             "margin:24px auto}table{border-collapse:collapse}td,th{padding:4px 10px;"
             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style>"
-            f"</head><body><h1>{e(title)}</h1>"
-            f'<img alt="progress" src="data:image/png;base64,{data}">'
+            f"</head><body><h1>{_e(title)}</h1>"
+            + _img(png, "progress") +
             "<table><thead><tr><th>Week</th><th>Sessions</th><th>Full reps</th>"
             "<th>Volume (kg)</th><th>Top load (kg)</th><th>On tempo</th>"
             f"<th>Velocity (m/s)</th></tr></thead><tbody>{body}</tbody></table>"

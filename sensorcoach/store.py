@@ -301,7 +301,11 @@ def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | Non
 
 @dataclass
 class SessionRow:
-    """One logged session as :func:`history` lists it (plan fields ``None`` without a plan)."""
+    """One logged session as :func:`history` lists it (plan fields ``None`` without a plan).
+
+    ``faults`` counts each fault of the comparison; ``cues`` are the comparison's plan-level
+    cues, then each fault's cue, the most frequent fault first.
+    """
 
     id: int
     athlete: str
@@ -381,9 +385,12 @@ def _session_rows(rows: list[sqlite3.Row]) -> list[SessionRow]:
         faults, cues = {}, []
         if cmp_json:
             doc = json.loads(cmp_json)
-            faults = {f["fault"]: f["count"] for f in doc.get("faults", [])}
-            cues = [f["cue"] for f in doc.get("faults", []) if f.get("cue")]
-            cues = list(doc.get("cues", [])) + cues
+            tally = doc.get("faults", [])
+            faults = {f["fault"]: f["count"] for f in tally}
+            # the plan's cues, then the faults' cues most frequent first (stable: ties keep
+            # the comparison's order, most important first)
+            cues = list(doc.get("cues", [])) + [
+                f["cue"] for f in sorted(tally, key=lambda f: -f["count"]) if f.get("cue")]
         for k in ("rest_ok", "met"):
             if d[k] is not None:
                 d[k] = bool(d[k])

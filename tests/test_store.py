@@ -139,6 +139,20 @@ def test_next_session_tempo_missed_repeats(tmp_path):
     assert p.cues[0] == "Pause and squeeze at the top for a one-count"
 
 
+def test_next_session_cues_most_frequent_fault_first(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    sets = [good_set(5) for _ in range(5)]
+    sets[0][1] = dict(top=0.0, flags=["no_top_pause"])  # once; listed first by importance
+    for i in range(3):
+        sets[i + 1][2] = dict(ecc=0.5, flags=["fast_eccentric"])  # three times
+    _log(db, tmp_path, "a.csv", plan, make_analysis(sets), day=2, load_kg=80)
+    assert [f.fault for f in compare(make_analysis(sets), plan).faults] == [
+        "no_top_pause", "fast_eccentric"]
+    p = next_session(db, "Ana", plan)
+    assert p.cues == ["Lower under control", "Pause and squeeze at the top for a one-count"]
+
+
 def test_next_session_moves_on(tmp_path):
     db = tmp_path / "h.sqlite3"
     bw = load_plan("bodyweight-3x20")
