@@ -240,7 +240,7 @@ def next_session(db: str | os.PathLike[str], athlete: str | None, plan: Plan | N
     PlanError
         No plan given and no session with a plan in the history.
     """
-    with connect(db) as con:  # one open of the database
+    with connect(db, readonly=True) as con:  # one open of the database
         names = _athlete_names(con) if athlete is None else []
         rows = history(db, athlete, con=con)
     if len(names) > 1:
