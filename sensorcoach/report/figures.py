@@ -266,7 +266,8 @@ def rom_png(analysis: Analysis) -> bytes | None:
     full = full[np.isfinite(full)]
     if len(full):
         med = float(np.median(full))
-        ax.axhline(med, color="#00897b", lw=1, ls="--", label=f"median {med:.3g}")
+        median = f"median {med:.1f} cm" if use_rom else f"median {med:.2f}"
+        ax.axhline(med, color="#00897b", lw=1, ls="--", label=median)
         ax.axhspan(med * 0.9, med * 1.1, color="#00897b", alpha=0.1, label="±10 %")
         cv = float(np.std(full) / np.mean(full) * 100) if np.mean(full) > 0 else float("nan")
         ax.set_title(f"full reps vary by {cv:.0f} % (coefficient of variation); "
@@ -279,6 +280,7 @@ def rom_png(analysis: Analysis) -> bytes | None:
     if len(finite):
         ax.set_ylim(0, float(np.max(finite)) * 1.2)
     _rep_ticks(ax, xs, labels)
+    ax.set_xlabel("rep (set.rep; P: partial)")
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)

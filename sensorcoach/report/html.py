@@ -107,8 +107,13 @@ def _meta_line(analysis: Analysis, recording: Recording | None, athlete: str | N
     parts.append(f"<span>{info.sample_rate_hz:.0f} Hz, {dur / 60:.1f} min, "
                  f"{info.gaps} gaps</span>")
     if meta.get("load_kg"):
-        parts.append(f"<span>Load: {_e(meta['load_kg'])} kg</span>")
-    out = f'<p class="meta">{"".join(parts)}</p>'
+        try:
+            body_weight = float(meta["load_kg"]) == 0
+        except ValueError:
+            body_weight = False
+        load = "body weight" if body_weight else f"{_e(meta['load_kg'])} kg"
+        parts.append(f"<span>Load: {load}</span>")
+    out = f'<p class="meta">{" ".join(parts)}</p>'  # a space: the line can wrap
     notes = meta.get("notes")
     if notes:
         out += f'<p class="meta">Notes: {_e(notes)}</p>'
@@ -175,10 +180,14 @@ def _cue_list(faults: list[FaultTally], cmp: PlanComparison | None) -> list[str]
 def _sets_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
     out = ['<section id="sets"><h2>Sets</h2><table><thead><tr>']
     if cmp is not None:
+        # velocity columns only where there are velocities (bar mount)
+        vel = any(s.first_velocity_mps is not None for s in cmp.sets)
         out.append('<th>Set</th><th class="n">Planned</th><th class="n">Done</th>'
                    '<th class="n">Partial</th><th class="n">Rest taken / planned</th>'
-                   '<th class="n">Tempo ok</th><th class="n">1st-rep velocity</th>'
-                   '<th class="n">Velocity loss</th><th>Status</th></tr></thead><tbody>')
+                   '<th class="n">Tempo ok</th>'
+                   + ('<th class="n">1st-rep velocity</th><th class="n">Velocity loss</th>'
+                      if vel else "")
+                   + "<th>Status</th></tr></thead><tbody>")
         for s in cmp.sets:
             rest = _f(s.rest_taken_s, ".0f", " s")
             if s.rest_planned_s is not None:
@@ -191,9 +200,9 @@ def _sets_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
                 f"<td class=n>{s.done_reps}</td><td class=n>{s.partial_reps}</td>"
                 f'<td class="n {rest_cls}">{rest}</td>'
                 f"<td class=n>{s.tempo_ok_reps} / {full}</td>"
-                f"<td class=n>{_f(s.first_velocity_mps, '.2f', ' m/s')}</td>"
-                f"<td class=n>{_f(s.velocity_loss_pct, '.0f', ' %')}</td>"
-                f'<td class="{status_cls}">{_e(s.status)}</td></tr>')
+                + (f"<td class=n>{_f(s.first_velocity_mps, '.2f', ' m/s')}</td>"
+                   f"<td class=n>{_f(s.velocity_loss_pct, '.0f', ' %')}</td>" if vel else "")
+                + f'<td class="{status_cls}">{_e(s.status)}</td></tr>')
     else:
         out.append('<th>Set</th><th class="n">Full reps</th><th class="n">Partial</th>'
                    '<th class="n">Rest before</th><th class="n">Mean tempo (E-B-C-T)</th>'
