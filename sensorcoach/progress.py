@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,9 @@ def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | 
     from .report.figures import _figure, _png
 
     fig, axes = _figure(10.0, 6.5, nrows=2, ncols=2, sharex=True)
-    x = np.arange(len(weeks))
+    # weeks since the first one: a week without training leaves a gap
+    first = date.fromisoformat(weeks[0].week_start) if weeks else None
+    x = np.array([(date.fromisoformat(w.week_start) - first).days // 7 for w in weeks])
     labels = [w.week_start for w in weeks]
 
     def series(attr):
@@ -129,6 +131,7 @@ def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | 
     else:
         ax.text(0.5, 0.5, "no bar velocities logged", ha="center", va="center",
                 transform=ax.transAxes, color="#757575")
+        ax.set_yticks([])  # no scale without data
     at = f" at {velocity_load_kg:g} kg" if velocity_load_kg else ""
     ax.set_title(f"Velocity{at}", fontsize=10, loc="left")
     for ax in axes.flat:
@@ -147,12 +150,20 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
 
     ``out_path`` ending in ``.html`` writes a self-contained page (figure and table),
     anything else a PNG.
+
+    Raises
+    ------
+    StoreError
+        No ``athlete`` given and the history holds several.
     """
     rows = history(db, athlete)
+    names = sorted({r.athlete for r in rows})
+    if athlete is None:
+        _check_one_athlete(names)
     if velocity_load_kg is None:
         velocity_load_kg = reference_load(rows)
     weeks = weekly_progress(rows, velocity_load_kg=velocity_load_kg)
-    who = athlete or ", ".join(sorted({r.athlete for r in rows})) or "nobody yet"
+    who = athlete or ", ".join(names) or "nobody yet"
     title = f"Hip thrust progress: {who}"
     png = _progress_png(weeks, title, velocity_load_kg)
     out = Path(out_path)
@@ -179,6 +190,12 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
     else:
         out.write_bytes(png)
     return out
+
+
+def _check_one_athlete(names: list[str]) -> None:
+    if len(names) > 1:
+        raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
+                         "say which one (--athlete)")
 
 
 # --- next session ----------------------------------------------------------------------
@@ -243,9 +260,7 @@ def next_session(db: str | os.PathLike[str], athlete: str | None, plan: Plan | N
     with connect(db, readonly=True) as con:  # one open of the database
         names = _athlete_names(con) if athlete is None else []
         rows = history(db, athlete, con=con)
-    if len(names) > 1:
-        raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
-                         "say which one (--athlete)")
+    _check_one_athlete(names)
     last = _last_on_plan(rows, plan)
     if last is None:
         if plan is None:

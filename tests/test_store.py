@@ -355,3 +355,18 @@ def test_reads_do_not_write(tmp_path):
     next_session(db, "Ana", None)
     plot_progress(db, tmp_path / "p.png")
     assert db.read_bytes() == before and db.stat().st_mtime_ns == mtime
+
+
+def test_progress_needs_athlete_when_several_and_keeps_gap_weeks(tmp_path):
+    from sensorcoach.store import StoreError
+
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    for day, who in [(2, "Ana"), (23, "Ana"), (3, "Ben")]:  # Ana: week 1, then week 4
+        _log(db, tmp_path, f"{who}{day}.csv", plan, make_analysis([good_set(5)] * 5), day=day,
+             load_kg=80, athlete=who)
+    with pytest.raises(StoreError, match=r"several athletes \(Ana, Ben\)"):
+        plot_progress(db, tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
+    png = plot_progress(db, tmp_path / "p.png", athlete="Ana")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
