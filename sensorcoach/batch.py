@@ -94,10 +94,12 @@ def analyze_many(paths: list[str], *, mount: str | None = None, json_out: str | 
         reps = "+".join(str(s["full_reps"]) for s in sets) or "0"
         partial = sum(s["partial_reps"] for s in sets)
         flags = sum(len(r["flags"]) for s in sets for r in s["reps"])
+        cmp = doc.get("plan_comparison")  # the plan's verdict, when a plan applied
+        verdict = f"{cmp['summary']['verdict']} ({cmp['plan']['name']})" if cmp else "-"
         rows.append(f"{Path(f).name:<44} {doc['recording']['mount'] or '?':<4} "
-                    f"{len(sets):>4} {reps:>20} {partial:>7} {flags:>6}")
+                    f"{len(sets):>4} {reps:>20} {partial:>7} {flags:>6}  {verdict}")
     header = (f"{'recording':<44} {'mnt':<4} {'sets':>4} {'reps per set':>20} "
-              f"{'partial':>7} {'flags':>6}")
+              f"{'partial':>7} {'flags':>6}  plan")
     if json_out:  # serialised only when asked for
         docs = [results[f][0] for f in files if results[f][0] is not None]
         text = json.dumps(docs, indent=2) + "\n"

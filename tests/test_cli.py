@@ -101,3 +101,9 @@ def test_analyze_folder_of_recordings_and_exports_is_a_batch(tmp_path):
     docs = json.loads(r.stdout)
     assert sorted(Path(d["recording"]["path"]).name for d in docs) == sorted(
         ["mm", "phone", RECS[0].name])
+    r = run("analyze", str(tmp_path), "--plan", "banded")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout.splitlines()
+    assert table[0].split()[:2] == ["recording", "mnt"] and table[0].endswith("plan")
+    row = next(line for line in table if line.startswith(RECS[0].name))
+    assert row.endswith("(banded)")
