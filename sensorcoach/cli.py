@@ -45,6 +45,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         with open(args.json, "w", encoding="utf-8") as fh:
             fh.write(text)
     print(format_analysis(analysis))
+    if comparison is not None:
+        from .display import format_comparison
+
+        print()
+        print(format_comparison(comparison))
     return 0
 
 

@@ -242,6 +242,14 @@ def tally_faults(reps: Iterable[tuple[str, list[str]]], tempo: Tempo | None = No
             for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f))]
 
 
+def fault_cue_lines(faults: list[FaultTally]) -> list[str]:
+    """Each fault's cue with how often and what it fixes, the most frequent fault first,
+    e.g. ``"Lower under control (7 reps: fast eccentric)"``."""
+    return [f"{f.cue} ({f.count} rep{'s' if f.count != 1 else ''}: "
+            f"{f.fault.replace('_', ' ')})"
+            for f in sorted(faults, key=lambda f: -f.count) if f.cue]
+
+
 def analysis_faults(analysis: Analysis) -> list[FaultTally]:
     """The detector's faults of a session without a plan, tallied like a comparison's."""
     return tally_faults((f"{s.index}.{r.index}", rep_faults(r))

@@ -49,6 +49,16 @@ def test_analyze_table_shows_tempo():
     assert "set 1:" in r.stdout and "E-B-C-T" in r.stdout
 
 
+def test_analyze_plan_in_table_and_json():
+    r = run("analyze", str(RECS[0]), "--plan", "barbell-5x5")
+    assert r.returncode == 0, r.stderr
+    assert "plan barbell-5x5: barbell hip thrust 5x5" in r.stdout
+    assert "full reps" in r.stdout and "tempo on prescription" in r.stdout
+    doc = json.loads(run("analyze", str(RECS[0]), "--plan", "barbell-5x5", "--json", "-").stdout)
+    assert doc["plan_comparison"]["plan"]["name"] == "barbell-5x5"
+    assert list(doc)[:3] == ["schema", "recording", "sets"]  # the contract fields first
+
+
 def test_bad_file_one_line_error_exit_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\x00\x01garbage\xff\n")

@@ -24,6 +24,7 @@ from ..compare import (
     REST_TOL_S,
     TOP_PAUSE_TOL_S,
     analysis_faults,
+    fault_cue_lines,
     rep_checks,
 )
 
@@ -169,9 +170,7 @@ def _summary(analysis: Analysis, cmp: PlanComparison | None, faults: list[FaultT
 
 def _cue_list(faults: list[FaultTally], cmp: PlanComparison | None) -> list[str]:
     """The plan's cues, then each fault's cue, most frequent first."""
-    cues = [f"{f.cue} ({f.count} rep{'s' if f.count != 1 else ''}: "
-            f"{f.fault.replace('_', ' ')})"
-            for f in sorted(faults, key=lambda f: -f.count) if f.cue]
+    cues = fault_cue_lines(faults)
     if cmp is not None:
         cues = list(cmp.cues) + cues
     return cues
