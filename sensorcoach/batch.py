@@ -17,15 +17,32 @@ _SUFFIXES = (".csv", ".csv.gz")
 
 
 def collect(paths: list[str]) -> list[str]:
-    """Expand folders into the recordings they hold (sorted; truth/sidecar files skipped)."""
+    """Expand folders into the recordings they hold (sorted; truth/sidecar files skipped).
+
+    A phyphox or MetaMotion export folder (:func:`sensorcoach.io.formats.is_export_folder`)
+    is one recording, whether given or found inside a folder.
+    """
     out: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out.extend(str(f) for f in sorted(path.rglob("*"))
-                       if f.is_file() and f.name.endswith(_SUFFIXES))
+            out.extend(_walk(path))
         else:
             out.append(str(path))
+    return out
+
+
+def _walk(folder: Path) -> list[str]:
+    from .io.formats import is_export_folder
+
+    if is_export_folder(folder):
+        return [str(folder)]
+    out: list[str] = []
+    for child in sorted(folder.iterdir()):
+        if child.is_dir():
+            out.extend(_walk(child))
+        elif child.is_file() and child.name.endswith(_SUFFIXES):
+            out.append(str(child))
     return out
 
 
@@ -77,10 +94,12 @@ def analyze_many(paths: list[str], *, mount: str | None = None, json_out: str | 
         reps = "+".join(str(s["full_reps"]) for s in sets) or "0"
         partial = sum(s["partial_reps"] for s in sets)
         flags = sum(len(r["flags"]) for s in sets for r in s["reps"])
+        cmp = doc.get("plan_comparison")  # the plan's verdict, when a plan applied
+        verdict = f"{cmp['summary']['verdict']} ({cmp['plan']['name']})" if cmp else "-"
         rows.append(f"{Path(f).name:<44} {doc['recording']['mount'] or '?':<4} "
-                    f"{len(sets):>4} {reps:>20} {partial:>7} {flags:>6}")
+                    f"{len(sets):>4} {reps:>20} {partial:>7} {flags:>6}  {verdict}")
     header = (f"{'recording':<44} {'mnt':<4} {'sets':>4} {'reps per set':>20} "
-              f"{'partial':>7} {'flags':>6}")
+              f"{'partial':>7} {'flags':>6}  plan")
     if json_out:  # serialised only when asked for
         docs = [results[f][0] for f in files if results[f][0] is not None]
         text = json.dumps(docs, indent=2) + "\n"

@@ -27,7 +27,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze_file
 
     paths = args.recording
-    if len(paths) > 1 or _is_dir(paths[0]):
+    if len(paths) > 1 or _is_recordings_folder(paths[0]):
         from .batch import analyze_many
 
         return analyze_many(paths, mount=args.mount, json_out=args.json, plan=args.plan)
@@ -45,13 +45,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         with open(args.json, "w", encoding="utf-8") as fh:
             fh.write(text)
     print(format_analysis(analysis))
+    if comparison is not None:
+        from .display import format_comparison
+
+        print()
+        print(format_comparison(comparison))
     return 0
 
 
-def _is_dir(path: str) -> bool:
+def _is_recordings_folder(path: str) -> bool:
+    """A folder to analyse in batch; an export folder (phyphox, MetaMotion) is one recording,
+    read as ``replay`` reads it."""
     import os
 
-    return os.path.isdir(path)
+    if not os.path.isdir(path):
+        return False
+    from .io.formats import is_export_folder
+
+    return not is_export_folder(path)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

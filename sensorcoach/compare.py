@@ -30,6 +30,7 @@ switch between sides is not judged as rest). When the detector merged both sides
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ from .results import (
 )
 
 if TYPE_CHECKING:
+    from .plans import Tempo
     from .types import Recording
 
 #: The top pause counts as held when at least the prescribed time minus this, seconds.
@@ -61,16 +63,23 @@ FAULT_SHORT_TOP_PAUSE = "short_top_pause"
 FAULT_SHORT_ECCENTRIC = "short_eccentric"
 FAULT_SHORT_BOTTOM_PAUSE = "short_bottom_pause"
 
-#: The coaching cue that fixes each fault.
+#: The plan-relative tempo faults' cues: (the :class:`~sensorcoach.plans.Tempo` field, the
+#: cue with ``{}`` for the prescribed time, what ``{}`` says without a tempo at hand).
+_TEMPO_CUES: dict[str, tuple[str, str, str]] = {
+    FAULT_SHORT_TOP_PAUSE: ("top_s", "Pause and squeeze at the top: hold it the full {}",
+                            "prescribed count"),
+    FAULT_SHORT_ECCENTRIC: ("eccentric_s", "Lower under control: take the full {} on the "
+                                           "way down", "prescribed time"),
+    FAULT_SHORT_BOTTOM_PAUSE: ("bottom_s", "Hold the bottom position (glutes hovering) for "
+                                           "the full {} before driving up", "prescribed count"),
+}
+#: The coaching cue that fixes each fault (see :func:`cue_for`).
 CUES: dict[str, str] = {
     FLAG_NO_TOP_PAUSE: "Pause and squeeze at the top for a one-count",
     FLAG_FAST_ECCENTRIC: "Lower under control",
     FLAG_BOUNCE: "Don't bounce off the bottom: let the glutes hover, then drive",
     FLAG_PARTIAL_RANGE: "Drive through the heels until torso and thighs are in line",
-    FAULT_SHORT_TOP_PAUSE: "Hold the squeeze at the top for the full prescribed count",
-    FAULT_SHORT_ECCENTRIC: "Lower under control: take the full prescribed time on the way down",
-    FAULT_SHORT_BOTTOM_PAUSE: "Hold the bottom position (glutes hovering) for the prescribed "
-                              "count before driving up",
+    **{f: text.format(generic) for f, (_, text, generic) in _TEMPO_CUES.items()},
 }
 #: Order in which faults are listed (most important first); unknown flags come after.
 _FAULT_ORDER = (FLAG_PARTIAL_RANGE, FLAG_NO_TOP_PAUSE, FAULT_SHORT_TOP_PAUSE,
@@ -78,9 +87,33 @@ _FAULT_ORDER = (FLAG_PARTIAL_RANGE, FLAG_NO_TOP_PAUSE, FAULT_SHORT_TOP_PAUSE,
                 FAULT_SHORT_BOTTOM_PAUSE)
 
 
-def cue_for(fault: str) -> str:
-    """The coaching cue for a fault word ('' when sensorcoach has none)."""
+
+
+def cue_for(fault: str, tempo: Tempo | None = None) -> str:
+    """The coaching cue for a fault word ('' when sensorcoach has none).
+
+    Parameters
+    ----------
+    fault : str
+        A detector flag or a plan-relative tempo fault.
+    tempo : Tempo, optional
+        The prescribed tempo: the tempo faults' cues then name the prescribed time
+        (e.g. "Pause and squeeze at the top: hold it the full 1 s"), else
+        :data:`CUES` says "the full prescribed count".
+    """
+    if tempo is not None and fault in _TEMPO_CUES:
+        attr, text, _ = _TEMPO_CUES[fault]
+        return text.format(f"{getattr(tempo, attr):g} s")
     return CUES.get(fault, "")
+
+
+def rep_faults(rep: RepResult) -> list[str]:
+    """A rep's fault words: its flags once each, ``partial_range`` first for a partial rep
+    (also when the detector did not flag it)."""
+    faults = list(dict.fromkeys(rep.flags))
+    if rep.partial and FLAG_PARTIAL_RANGE not in faults:
+        faults.insert(0, FLAG_PARTIAL_RANGE)
+    return faults
 
 
 @dataclass
@@ -194,6 +227,33 @@ class FaultTally:
     def to_dict(self) -> dict[str, Any]:
         return {"fault": self.fault, "count": self.count, "cue": self.cue,
                 "reps": list(self.reps)}
+
+
+def tally_faults(reps: Iterable[tuple[str, list[str]]], tempo: Tempo | None = None
+                 ) -> list[FaultTally]:
+    """Tally ``(rep label, fault words)`` pairs: one :class:`FaultTally` per fault with its
+    cue (:func:`cue_for`), most important fault first (unknown ones after, by name)."""
+    by_fault: dict[str, list[str]] = {}
+    for label, faults in reps:
+        for f in faults:
+            by_fault.setdefault(f, []).append(label)
+    order = {f: i for i, f in enumerate(_FAULT_ORDER)}
+    return [FaultTally(fault=f, count=len(by_fault[f]), cue=cue_for(f, tempo), reps=by_fault[f])
+            for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f))]
+
+
+def fault_cue_lines(faults: list[FaultTally]) -> list[str]:
+    """Each fault's cue with how often and what it fixes, the most frequent fault first,
+    e.g. ``"Lower under control (7 reps: fast eccentric)"``."""
+    return [f"{f.cue} ({f.count} rep{'s' if f.count != 1 else ''}: "
+            f"{f.fault.replace('_', ' ')})"
+            for f in sorted(faults, key=lambda f: -f.count) if f.cue]
+
+
+def analysis_faults(analysis: Analysis) -> list[FaultTally]:
+    """The detector's faults of a session without a plan, tallied like a comparison's."""
+    return tally_faults((f"{s.index}.{r.index}", rep_faults(r))
+                        for s in analysis.sets for r in s.reps)
 
 
 def rep_checks(comparison: PlanComparison | None) -> dict[tuple[int, int], RepCheck]:
@@ -315,9 +375,7 @@ def _check_rep(rep: RepResult, set_index: int, prev: RepResult | None, plan: Pla
     bottom_before = rep.bottom_before_s
     if bottom_before is None and prev is not None:
         bottom_before = prev.bottom_pause_s
-    faults = list(dict.fromkeys(rep.flags))
-    if rep.partial and FLAG_PARTIAL_RANGE not in faults:
-        faults.insert(0, FLAG_PARTIAL_RANGE)
+    faults = rep_faults(rep)
     top_ok = ecc_ok = bottom_ok = None
     if not rep.partial:
         top_ok = tempo.top_s == 0 or rep.top_pause_s >= tempo.top_s - TOP_PAUSE_TOL_S
@@ -484,31 +542,10 @@ def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> 
             prev_planned = det
 
     load = plan.load_kg if load_kg is None else float(load_kg)
-    faults = _tally(checks, plan)
+    faults = tally_faults(((r.label, r.faults) for s in checks for r in s.reps), plan.tempo)
     cues = _plan_cues(checks, plan, load)
     return PlanComparison(plan=plan, load_kg=load, sets=checks, faults=faults, cues=cues,
                           merged_sides=merged)
-
-
-def _tally(checks: list[SetCheck], plan: Plan) -> list[FaultTally]:
-    by_fault: dict[str, list[str]] = {}
-    for s in checks:
-        for r in s.reps:
-            for f in r.faults:
-                by_fault.setdefault(f, []).append(r.label)
-    order = {f: i for i, f in enumerate(_FAULT_ORDER)}
-    out = []
-    for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f)):
-        cue = cue_for(f)
-        t = plan.tempo
-        if f == FAULT_SHORT_TOP_PAUSE:
-            cue = f"Hold the squeeze at the top for the full {t.top_s:g} s"
-        elif f == FAULT_SHORT_ECCENTRIC:
-            cue = f"Lower under control: take {t.eccentric_s:g} s on the way down"
-        elif f == FAULT_SHORT_BOTTOM_PAUSE:
-            cue = (f"Hold the bottom (glutes hovering) for {t.bottom_s:g} s before driving up")
-        out.append(FaultTally(fault=f, count=len(by_fault[f]), cue=cue, reps=by_fault[f]))
-    return out
 
 
 def _plan_cues(checks: list[SetCheck], plan: Plan, load_kg: float) -> list[str]:

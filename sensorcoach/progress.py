@@ -11,18 +11,17 @@ draws them (PNG, or an HTML page with the PNG and the table).
   adds ``increment_kg`` (moving on to ``next_plan`` past ``max_load_kg``), ``reps`` adds
   ``rep_increment`` per set up to ``target_reps`` and then moves on to ``next_plan``;
 * otherwise: repeat the same prescription;
-* in every case: the cues for the faults of the last session, most frequent first.
+* in every case: what to work on from the last session (at most four cues): its plan-level
+  cues (missed reps, rest too short, bar speed dropping) first, then the cue of each fault,
+  the most frequent fault first.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import os
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +89,13 @@ def weekly_progress(rows: list[SessionRow], *, velocity_load_kg: float | None = 
 
 def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | None) -> bytes:
     import numpy as np
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 6.5), dpi=110, layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
-    x = np.arange(len(weeks))
+    from .report.figures import _figure, _png
+
+    fig, axes = _figure(10.0, 6.5, nrows=2, ncols=2, sharex=True)
+    # weeks since the first one: a week without training leaves a gap
+    first = date.fromisoformat(weeks[0].week_start) if weeks else None
+    x = np.array([(date.fromisoformat(w.week_start) - first).days // 7 for w in weeks])
     labels = [w.week_start for w in weeks]
 
     def series(attr):
@@ -130,6 +131,7 @@ def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | 
     else:
         ax.text(0.5, 0.5, "no bar velocities logged", ha="center", va="center",
                 transform=ax.transAxes, color="#757575")
+        ax.set_yticks([])  # no scale without data
     at = f" at {velocity_load_kg:g} kg" if velocity_load_kg else ""
     ax.set_title(f"Velocity{at}", fontsize=10, loc="left")
     for ax in axes.flat:
@@ -139,9 +141,7 @@ def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | 
         ax.set_xticks(x, labels, rotation=45, ha="right")
         ax.set_xlabel("week starting")
     fig.suptitle(title, fontsize=12)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return _png(fig)
 
 
 def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
@@ -150,32 +150,39 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
 
     ``out_path`` ending in ``.html`` writes a self-contained page (figure and table),
     anything else a PNG.
+
+    Raises
+    ------
+    StoreError
+        No ``athlete`` given and the history holds several.
     """
     rows = history(db, athlete)
+    names = sorted({r.athlete for r in rows})
+    if athlete is None:
+        _check_one_athlete(names)
     if velocity_load_kg is None:
         velocity_load_kg = reference_load(rows)
     weeks = weekly_progress(rows, velocity_load_kg=velocity_load_kg)
-    who = athlete or ", ".join(sorted({r.athlete for r in rows})) or "nobody yet"
+    who = athlete or ", ".join(names) or "nobody yet"
     title = f"Hip thrust progress: {who}"
     png = _progress_png(weeks, title, velocity_load_kg)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() in (".html", ".htm"):
-        e = html.escape
+        from .report.html import _e, _f, _img
+
         body = "".join(
-            f"<tr><td>{e(w.week_start)}</td><td>{w.sessions}</td><td>{w.full_reps}</td>"
+            f"<tr><td>{_e(w.week_start)}</td><td>{w.sessions}</td><td>{w.full_reps}</td>"
             f"<td>{w.volume_kg:g}</td><td>{w.top_load_kg:g}</td>"
-            f"<td>{'–' if w.tempo_compliance is None else f'{w.tempo_compliance:.0%}'}</td>"
-            f"<td>{'–' if w.velocity_mps is None else f'{w.velocity_mps:.2f}'}</td></tr>"
-            for w in weeks)
-        data = base64.b64encode(png).decode("ascii")
+            f"<td>{_f(w.tempo_compliance, '.0%')}</td><td>{_f(w.velocity_mps, '.2f')}</td>"
+            "</tr>" for w in weeks)
         out.write_text(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{e(title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
+            f"<title>{_e(title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
             "margin:24px auto}table{border-collapse:collapse}td,th{padding:4px 10px;"
             "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style>"
-            f"</head><body><h1>{e(title)}</h1>"
-            f'<img alt="progress" src="data:image/png;base64,{data}">'
+            f"</head><body><h1>{_e(title)}</h1>"
+            + _img(png, "progress") +
             "<table><thead><tr><th>Week</th><th>Sessions</th><th>Full reps</th>"
             "<th>Volume (kg)</th><th>Top load (kg)</th><th>On tempo</th>"
             f"<th>Velocity (m/s)</th></tr></thead><tbody>{body}</tbody></table>"
@@ -183,6 +190,12 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
     else:
         out.write_bytes(png)
     return out
+
+
+def _check_one_athlete(names: list[str]) -> None:
+    if len(names) > 1:
+        raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
+                         "say which one (--athlete)")
 
 
 # --- next session ----------------------------------------------------------------------
@@ -244,12 +257,10 @@ def next_session(db: str | os.PathLike[str], athlete: str | None, plan: Plan | N
     PlanError
         No plan given and no session with a plan in the history.
     """
-    with connect(db) as con:  # one open of the database
+    with connect(db, readonly=True) as con:  # one open of the database
         names = _athlete_names(con) if athlete is None else []
         rows = history(db, athlete, con=con)
-    if len(names) > 1:
-        raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
-                         "say which one (--athlete)")
+    _check_one_athlete(names)
     last = _last_on_plan(rows, plan)
     if last is None:
         if plan is None:

@@ -128,14 +128,17 @@ def cmd_history(args: argparse.Namespace) -> int:
         print("no sessions logged yet (sensorcoach log RECORDING)")
         return 0
     print(f"{'id':>4}  {'date':<16} {'athlete':<12} {'plan':<18} {'load':>7} "
-          f"{'sets':>4} {'reps':>5} {'tempo':>6}  result")
+          f"{'sets':>4} {'reps':>7} {'tempo':>6}  result")
     for r in rows:
         date = r.started_at[:16].replace("T", " ")
         load = f"{r.load_kg:g}kg" if r.load_kg else "-"
+        # on a plan: full reps of the planned sets / planned reps
+        reps = (f"{r.done_reps}/{r.planned_reps}" if r.planned_reps and r.done_reps is not None
+                else str(r.full_reps))
         tc = "-" if r.tempo_compliance is None else f"{r.tempo_compliance:.0%}"
         result = "-" if r.met is None else ("met" if r.met else "missed")
         print(f"{r.id:>4}  {date:<16} {r.athlete[:12]:<12} {(r.plan_name or '-')[:18]:<18} "
-              f"{load:>7} {r.sets:>4} {r.full_reps:>5} {tc:>6}  {result}")
+              f"{load:>7} {r.sets:>4} {reps:>7} {tc:>6}  {result}")
     return 0
 
 

@@ -17,12 +17,17 @@ mount, variant, load_kg, sets, full_reps, partial_reps, analysis_json)``
 ``reps(id, set_id, rep_index, count, partial, start_s, top_s, descent_s, end_s,
 concentric_s, top_pause_s, eccentric_s, bottom_pause_s, rom_m, mean_velocity_mps,
 peak_velocity_mps, flags)``
-``plan_results(session_id, plan_name, plan_toml, load_kg, planned_sets, planned_reps_per_set,
-planned_reps, done_reps, sets_met, tempo_compliance, rest_ok, met, volume_kg,
-first_velocity_mps, comparison_json)``
+``plan_results(session_id, plan_name, plan_toml, planned_sets, planned_reps_per_set,
+planned_reps, done_reps, sets_met, tempo_compliance, rest_ok, met, first_velocity_mps,
+comparison_json)``
 
 ``started_at`` is an ISO 8601 UTC timestamp: the recording's ``started_at`` metadata, else
-the file's modification time.
+the file's modification time. A session's load is ``sessions.load_kg`` (the load the
+comparison used); its volume is that load times ``sessions.full_reps``.
+
+The schema version is SQLite's ``user_version`` (:data:`SCHEMA_VERSION`). Writing
+(:func:`log_session`) creates the database or brings an older one up to date; reading
+never writes: an older database is read as it is, a missing one as an empty history.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ if TYPE_CHECKING:
     from .plans import Plan
     from .results import Analysis
 
-SCHEMA_VERSION = 1
+#: 1: first schema. 2: ``plan_results`` without ``load_kg`` and ``volume_kg`` (copies of
+#: the session's load and of load x full reps, never read).
+SCHEMA_VERSION = 2
 DEFAULT_ATHLETE = "me"
 
 _SCHEMA = """
@@ -88,22 +95,35 @@ CREATE TABLE IF NOT EXISTS reps (
     rom_m REAL, mean_velocity_mps REAL, peak_velocity_mps REAL,
     flags TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS plan_results (
+"""
+_PLAN_RESULTS = """
+CREATE TABLE IF NOT EXISTS {name} (
     session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
     plan_name TEXT NOT NULL,
     plan_toml TEXT NOT NULL,
-    load_kg REAL,
     planned_sets INTEGER, planned_reps_per_set INTEGER, planned_reps INTEGER,
     done_reps INTEGER, sets_met INTEGER,
     tempo_compliance REAL,
     rest_ok INTEGER, met INTEGER NOT NULL,
-    volume_kg REAL,
     first_velocity_mps REAL,
     comparison_json TEXT NOT NULL
 );
 """
+_PLAN_RESULT_COLS = ("session_id, plan_name, plan_toml, planned_sets, planned_reps_per_set, "
+                     "planned_reps, done_reps, sets_met, tempo_compliance, rest_ok, met, "
+                     "first_velocity_mps, comparison_json")
+_SCHEMA += _PLAN_RESULTS.format(name="plan_results")
 
-
+#: The script that takes a database from the version before to each version (one
+#: transaction each). SQLite drops a column by rebuilding the table (``DROP COLUMN`` needs
+#: SQLite 3.35).
+_MIGRATIONS = {
+    2: "BEGIN;" + _PLAN_RESULTS.format(name="plan_results_v2")
+       + f"INSERT INTO plan_results_v2 ({_PLAN_RESULT_COLS}) SELECT {_PLAN_RESULT_COLS} "
+         "FROM plan_results;"
+       + "DROP TABLE plan_results; ALTER TABLE plan_results_v2 RENAME TO plan_results;"
+       + "COMMIT;",
+}
 
 
 def default_db_path() -> Path:
@@ -114,12 +134,25 @@ def default_db_path() -> Path:
 
 
 @contextmanager
-def connect(db: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
-    """Open (and create) the database; commit on success, roll back on error, then close."""
+def connect(db: str | os.PathLike[str], *, readonly: bool = False
+            ) -> Iterator[sqlite3.Connection]:
+    """Open the database; commit on success, roll back on error, then close.
+
+    A writer creates the database or brings an older schema up to date (only then: a
+    current database is not touched). A reader (``readonly=True``) writes nothing: it opens
+    the file read-only and reads an older schema as it is; a missing database reads as an
+    empty one (nothing is created).
+    """
     path = Path(db)
+    missing = not path.exists()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path)
+        if readonly and missing:
+            con = sqlite3.connect(":memory:")
+        elif readonly:
+            con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(path)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"{path}: cannot open history database: {exc}") from None
     con.row_factory = sqlite3.Row
@@ -129,8 +162,8 @@ def connect(db: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
         if version > SCHEMA_VERSION:
             raise StoreError(f"{path}: history database schema {version} is newer than this "
                              f"sensorcoach (expected {SCHEMA_VERSION})")
-        con.executescript(_SCHEMA)
-        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION and (missing or not readonly):
+            _upgrade(con, version)
         yield con
         con.commit()
     except sqlite3.DatabaseError as exc:
@@ -141,6 +174,17 @@ def connect(db: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
         raise
     finally:
         con.close()
+
+
+def _upgrade(con: sqlite3.Connection, version: int) -> None:
+    """Create the schema (version 0: a new database) or migrate it to :data:`SCHEMA_VERSION`."""
+    if version == 0:
+        con.executescript(_SCHEMA)
+    else:
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            con.executescript(_MIGRATIONS[v])
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    con.commit()
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -287,21 +331,23 @@ def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | Non
             firsts = [c.first_velocity_mps for c in comparison.sets
                       if c.first_velocity_mps is not None]
             con.execute(
-                "INSERT INTO plan_results(session_id, plan_name, plan_toml, load_kg,"
-                " planned_sets, planned_reps_per_set, planned_reps, done_reps, sets_met,"
-                " tempo_compliance, rest_ok, met, volume_kg, first_velocity_mps,"
-                " comparison_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sid, plan.name, plan.to_toml(), comparison.load_kg, plan.sets, plan.reps,
+                f"INSERT INTO plan_results({_PLAN_RESULT_COLS})"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sid, plan.name, plan.to_toml(), plan.sets, plan.reps,
                  comparison.planned_reps, comparison.done_reps, comparison.sets_met,
                  comparison.tempo_compliance, int(comparison.rest_ok), int(comparison.met),
-                 comparison.volume_kg, sum(firsts) / len(firsts) if firsts else None,
+                 sum(firsts) / len(firsts) if firsts else None,
                  json.dumps(comparison.to_dict())))
     return LoggedSession(session_id=sid, created=created, sha256=sha)
 
 
 @dataclass
 class SessionRow:
-    """One logged session as :func:`history` lists it (plan fields ``None`` without a plan)."""
+    """One logged session as :func:`history` lists it (plan fields ``None`` without a plan).
+
+    ``faults`` counts each fault of the comparison; ``cues`` are the comparison's plan-level
+    cues, then each fault's cue, the most frequent fault first.
+    """
 
     id: int
     athlete: str
@@ -319,6 +365,7 @@ class SessionRow:
     planned_sets: int | None = None
     planned_reps_per_set: int | None = None
     planned_reps: int | None = None
+    done_reps: int | None = None
     sets_met: int | None = None
     tempo_compliance: float | None = None
     rest_ok: bool | None = None
@@ -346,7 +393,7 @@ _HISTORY_SQL = """
 SELECT s.id, a.name AS athlete, s.started_at, s.recording_path, s.recording_sha256, s.mount,
        s.variant, s.load_kg, s.sets, s.full_reps, s.partial_reps,
        p.plan_name, p.plan_toml, p.planned_sets, p.planned_reps_per_set, p.planned_reps,
-       p.sets_met, p.tempo_compliance, p.rest_ok, p.met, p.first_velocity_mps,
+       p.done_reps, p.sets_met, p.tempo_compliance, p.rest_ok, p.met, p.first_velocity_mps,
        p.comparison_json
 FROM sessions s JOIN athletes a ON a.id = s.athlete_id
 LEFT JOIN plan_results p ON p.session_id = s.id
@@ -368,7 +415,7 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
     sql += " ORDER BY s.started_at, s.id"
     if con is not None:
         return _session_rows(con.execute(sql, args).fetchall())
-    with connect(db) as c:
+    with connect(db, readonly=True) as c:
         rows = c.execute(sql, args).fetchall()
     return _session_rows(rows)
 
@@ -381,9 +428,12 @@ def _session_rows(rows: list[sqlite3.Row]) -> list[SessionRow]:
         faults, cues = {}, []
         if cmp_json:
             doc = json.loads(cmp_json)
-            faults = {f["fault"]: f["count"] for f in doc.get("faults", [])}
-            cues = [f["cue"] for f in doc.get("faults", []) if f.get("cue")]
-            cues = list(doc.get("cues", [])) + cues
+            tally = doc.get("faults", [])
+            faults = {f["fault"]: f["count"] for f in tally}
+            # the plan's cues, then the faults' cues most frequent first (stable: ties keep
+            # the comparison's order, most important first)
+            cues = list(doc.get("cues", [])) + [
+                f["cue"] for f in sorted(tally, key=lambda f: -f["count"]) if f.get("cue")]
         for k in ("rest_ok", "met"):
             if d[k] is not None:
                 d[k] = bool(d[k])
@@ -393,7 +443,7 @@ def _session_rows(rows: list[sqlite3.Row]) -> list[SessionRow]:
 
 def athletes(db: str | os.PathLike[str]) -> list[str]:
     """Names of the athletes in the database."""
-    with connect(db) as con:
+    with connect(db, readonly=True) as con:
         return _athlete_names(con)
 
 
@@ -403,7 +453,7 @@ def _athlete_names(con: sqlite3.Connection) -> list[str]:
 
 def session_reps(db: str | os.PathLike[str], session_id: int) -> list[dict[str, Any]]:
     """Every stored rep of a session (with its set index), in order."""
-    with connect(db) as con:
+    with connect(db, readonly=True) as con:
         rows = con.execute(
             "SELECT st.set_index, r.* FROM reps r JOIN sets st ON st.id = r.set_id"
             " WHERE st.session_id = ? ORDER BY st.set_index, r.rep_index", (session_id,))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from conftest import recordings_with_truth
 
 RECS = recordings_with_truth()
@@ -46,6 +49,16 @@ def test_analyze_table_shows_tempo():
     assert "set 1:" in r.stdout and "E-B-C-T" in r.stdout
 
 
+def test_analyze_plan_in_table_and_json():
+    r = run("analyze", str(RECS[0]), "--plan", "barbell-5x5")
+    assert r.returncode == 0, r.stderr
+    assert "plan barbell-5x5: barbell hip thrust 5x5" in r.stdout
+    assert "full reps" in r.stdout and "tempo on prescription" in r.stdout
+    doc = json.loads(run("analyze", str(RECS[0]), "--plan", "barbell-5x5", "--json", "-").stdout)
+    assert doc["plan_comparison"]["plan"]["name"] == "barbell-5x5"
+    assert list(doc)[:3] == ["schema", "recording", "sets"]  # the contract fields first
+
+
 def test_bad_file_one_line_error_exit_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\x00\x01garbage\xff\n")
@@ -69,3 +82,38 @@ def test_replay_events_match_analysis():
     done = [e for e in events if e["event"] == "set_done"]
     assert [e["reps"] for e in done] == [sum(not r["partial"] for r in s["reps"])
                                          for s in doc["sets"]]
+
+
+EXPORTS = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("folder", ["metamotion", "phyphox_export"])
+def test_analyze_export_folder_is_one_recording(folder):
+    """A MetaMotion or phyphox export folder is one recording, as ``replay`` reads it."""
+    from sensorcoach.io import load_recording
+
+    path = EXPORTS / folder
+    r = run("analyze", str(path), "--json", "-")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # one document, not a batch list
+    assert doc["schema"] == "sensorcoach.analysis/1"
+    assert doc["recording"]["path"] == str(path)
+    assert doc["recording"]["samples"] == len(load_recording(path).samples)
+    assert doc["recording"]["has_gyro"] is True  # the gyroscope file was merged in
+
+
+def test_analyze_folder_of_recordings_and_exports_is_a_batch(tmp_path):
+    shutil.copytree(EXPORTS / "metamotion", tmp_path / "mm")
+    shutil.copytree(EXPORTS / "phyphox_export", tmp_path / "phone")
+    shutil.copy(RECS[0], tmp_path / RECS[0].name)
+    r = run("analyze", str(tmp_path), "--json", "-")
+    assert r.returncode == 0, r.stderr
+    docs = json.loads(r.stdout)
+    assert sorted(Path(d["recording"]["path"]).name for d in docs) == sorted(
+        ["mm", "phone", RECS[0].name])
+    r = run("analyze", str(tmp_path), "--plan", "banded")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout.splitlines()
+    assert table[0].split()[:2] == ["recording", "mnt"] and table[0].endswith("plan")
+    row = next(line for line in table if line.startswith(RECS[0].name))
+    assert row.endswith("(banded)")

@@ -16,7 +16,9 @@ from sensorcoach.compare import (
     CUES,
     ECCENTRIC_TOL_S,
     TOP_PAUSE_TOL_S,
+    analysis_faults,
     compare,
+    cue_for,
 )
 from sensorcoach.plans import load_plan
 from sensorcoach.results import Analysis, RecordingInfo, RepResult, SetResult
@@ -132,6 +134,32 @@ def test_partials_bounce_fast_eccentric_cues():
     assert tally["bounce"].cue.startswith("Don't bounce off the bottom")
     assert "short_eccentric" not in tally  # the detector flag covers it, not counted twice
     assert cmp.sets[0].reps[5].tempo_ok is None  # partials are not judged
+
+
+def test_cue_for_names_the_prescribed_time_in_the_coaching_cue():
+    tempo = load_plan("single-leg").tempo
+    plain = {f: cue_for(f) for f in CUES}
+    assert plain == CUES  # without a tempo: the cue table
+    with_tempo = {f: cue_for(f, tempo) for f in CUES}
+    assert with_tempo["no_top_pause"] == "Pause and squeeze at the top for a one-count"
+    assert with_tempo["fast_eccentric"] == "Lower under control"
+    assert with_tempo["short_top_pause"].startswith("Pause and squeeze at the top")
+    assert f"{tempo.top_s:g} s" in with_tempo["short_top_pause"]
+    assert with_tempo["short_eccentric"].startswith("Lower under control")
+    assert f"{tempo.eccentric_s:g} s" in with_tempo["short_eccentric"]
+    assert "prescribed" in CUES["short_eccentric"]
+    assert cue_for("wobble", tempo) == ""
+
+
+def test_analysis_faults_without_plan_tally_like_the_comparison():
+    s1 = good_set(6)
+    s1[1] = dict(flags=["bounce", "no_top_pause"])
+    s1[4] = dict(partial=True)
+    a = make_analysis([s1, [dict(flags=["no_top_pause"])]])
+    tally = [(f.fault, f.count, f.reps, f.cue) for f in analysis_faults(a)]
+    assert tally == [("partial_range", 1, ["1.5"], CUES["partial_range"]),
+                     ("no_top_pause", 2, ["1.2", "2.1"], CUES["no_top_pause"]),
+                     ("bounce", 1, ["1.2"], CUES["bounce"])]
 
 
 def test_rest_too_short_and_missing_set():

@@ -139,6 +139,20 @@ def test_next_session_tempo_missed_repeats(tmp_path):
     assert p.cues[0] == "Pause and squeeze at the top for a one-count"
 
 
+def test_next_session_cues_most_frequent_fault_first(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    sets = [good_set(5) for _ in range(5)]
+    sets[0][1] = dict(top=0.0, flags=["no_top_pause"])  # once; listed first by importance
+    for i in range(3):
+        sets[i + 1][2] = dict(ecc=0.5, flags=["fast_eccentric"])  # three times
+    _log(db, tmp_path, "a.csv", plan, make_analysis(sets), day=2, load_kg=80)
+    assert [f.fault for f in compare(make_analysis(sets), plan).faults] == [
+        "no_top_pause", "fast_eccentric"]
+    p = next_session(db, "Ana", plan)
+    assert p.cues == ["Lower under control", "Pause and squeeze at the top for a one-count"]
+
+
 def test_next_session_moves_on(tmp_path):
     db = tmp_path / "h.sqlite3"
     bw = load_plan("bodyweight-3x20")
@@ -263,3 +277,96 @@ def test_next_session_needs_athlete_when_several(tmp_path):
     with pytest.raises(StoreError, match=r"several athletes \(Ana, Ben\)"):
         next_session(db, None, plan)
     assert next_session(db, "Ben", plan).plan.reps == 16
+
+
+_V1_PLAN_RESULTS = """
+CREATE TABLE athletes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    recording_sha256 TEXT NOT NULL UNIQUE, recording_path TEXT, started_at TEXT NOT NULL,
+    logged_at TEXT NOT NULL, mount TEXT, variant TEXT, load_kg REAL, sets INTEGER NOT NULL,
+    full_reps INTEGER NOT NULL, partial_reps INTEGER NOT NULL, analysis_json TEXT NOT NULL);
+CREATE INDEX sessions_athlete ON sessions(athlete_id, started_at);
+CREATE TABLE sets (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    set_index INTEGER NOT NULL, start_s REAL, end_s REAL, full_reps INTEGER NOT NULL,
+    partial_reps INTEGER NOT NULL);
+CREATE TABLE reps (
+    id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL REFERENCES sets(id) ON DELETE CASCADE,
+    rep_index INTEGER NOT NULL, count INTEGER, partial INTEGER NOT NULL,
+    start_s REAL, top_s REAL, descent_s REAL, end_s REAL,
+    concentric_s REAL, top_pause_s REAL, eccentric_s REAL, bottom_pause_s REAL,
+    rom_m REAL, mean_velocity_mps REAL, peak_velocity_mps REAL, flags TEXT NOT NULL);
+CREATE TABLE plan_results (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    plan_name TEXT NOT NULL, plan_toml TEXT NOT NULL, load_kg REAL,
+    planned_sets INTEGER, planned_reps_per_set INTEGER, planned_reps INTEGER,
+    done_reps INTEGER, sets_met INTEGER, tempo_compliance REAL,
+    rest_ok INTEGER, met INTEGER NOT NULL, volume_kg REAL, first_velocity_mps REAL,
+    comparison_json TEXT NOT NULL);
+INSERT INTO athletes VALUES (1, 'Ana');
+INSERT INTO sessions VALUES (1, 1, 'abc', 'old.csv', '2026-10-05T18:00:00+00:00',
+    '2026-10-05T19:00:00+00:00', 'bar', 'barbell', 95.0, 5, 25, 0, '{}');
+INSERT INTO plan_results VALUES (1, 'barbell-5x5', '', 95.0, 5, 5, 25, 25, 5, 1.0, 1, 1,
+    2375.0, 0.5, '{"faults": [], "cues": []}');
+PRAGMA user_version = 1;
+"""
+
+
+def test_schema_1_database_is_read_as_is_and_migrated_on_write(tmp_path):
+    import sqlite3
+
+    from sensorcoach.store import SCHEMA_VERSION
+
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as con:
+        con.executescript(_V1_PLAN_RESULTS)
+        con.execute("UPDATE plan_results SET plan_toml = ?", (load_plan("barbell-5x5").to_toml(),))
+    before = db.read_bytes()
+    old = history(db)  # a read: the old schema as it is, the file untouched
+    assert db.read_bytes() == before
+    assert [(r.plan_name, r.load_kg, r.done_reps, r.met, r.volume_kg) for r in old] == [
+        ("barbell-5x5", 95.0, 25, True, 2375.0)]
+    assert next_session(db, "Ana", None).plan.load_kg == 97.5
+    assert db.read_bytes() == before
+
+    _log(db, tmp_path, "new.csv", load_plan("barbell-5x5"), make_analysis([good_set(5)] * 5),
+         day=2, load_kg=97.5)
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        cols = [r[1] for r in con.execute("PRAGMA table_info(plan_results)")]
+    assert "volume_kg" not in cols and "load_kg" not in cols and "done_reps" in cols
+    rows = history(db)
+    assert [(r.load_kg, r.done_reps, r.volume_kg) for r in rows] == [
+        (95.0, 25, 2375.0), (97.5, 25, 2437.5)]
+
+
+def test_reads_do_not_write(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    assert history(db) == [] and athletes(db) == []  # a missing database reads as empty
+    assert not db.exists()
+    _log(db, tmp_path, "a.csv", load_plan("banded"), make_analysis([good_set(15)] * 3), day=2)
+    before, mtime = db.read_bytes(), db.stat().st_mtime_ns
+    history(db)
+    athletes(db)
+    session_reps(db, 1)
+    next_session(db, "Ana", None)
+    plot_progress(db, tmp_path / "p.png")
+    assert db.read_bytes() == before and db.stat().st_mtime_ns == mtime
+
+
+def test_progress_needs_athlete_when_several_and_keeps_gap_weeks(tmp_path):
+    from sensorcoach.store import StoreError
+
+    db = tmp_path / "h.sqlite3"
+    plan = load_plan("barbell-5x5")
+    for day, who in [(2, "Ana"), (23, "Ana"), (3, "Ben")]:  # Ana: week 1, then week 4
+        _log(db, tmp_path, f"{who}{day}.csv", plan, make_analysis([good_set(5)] * 5), day=day,
+             load_kg=80, athlete=who)
+    with pytest.raises(StoreError, match=r"several athletes \(Ana, Ben\)"):
+        plot_progress(db, tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
+    png = plot_progress(db, tmp_path / "p.png", athlete="Ana")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -59,7 +59,8 @@ from .recording import (
     validate_samples,
 )
 
-__all__ = ["KNOWN_FORMATS", "load_recording", "read_metamotion", "read_phyphox"]
+__all__ = ["KNOWN_FORMATS", "is_export_folder", "load_recording", "read_metamotion",
+           "read_phyphox"]
 
 logger = logging.getLogger("sensorcoach")
 
@@ -80,6 +81,8 @@ _PHYPHOX_LINEAR = "phyphox linear acceleration"
 _PHYPHOX_TIME = "phyphox time metadata"
 _MM_ACC = "MetaMotion accelerometer"
 _MM_GYR = "MetaMotion gyroscope"
+#: Sensor tables of each foreign format (files that hold samples, not app metadata).
+_EXPORT_FAMILIES = ({_PHYPHOX_ACC, _PHYPHOX_GYR, _PHYPHOX_LINEAR}, {_MM_ACC, _MM_GYR})
 
 #: ``<name> <axis> (<unit>)`` as in phyphox column names, e.g. ``Acceleration x (m/s^2)``.
 _AXIS_RE = re.compile(r"^(?P<name>.*?)(?:^|\s+)(?P<axis>[xyzXYZ])\s*\((?P<unit>[^)]*)\)$")
@@ -146,6 +149,43 @@ def _collect(paths: Sequence[Path]) -> list[_Source]:
         else:
             sources.append(_Source(path.name, _read_file(path)))
     return sources
+
+
+def _head_kind(path: Path) -> str | None:
+    """The kind of one file, sniffed from its first bytes (gunzipped as far as they go);
+    ``None`` for an unreadable or unknown file."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if head.startswith(_GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, _SNIFF_BYTES)
+        except zlib.error:
+            return None
+    return _sniff(_Source(path.name, head)).kind
+
+
+def is_export_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is one phyphox or MetaMotion export: a folder that holds (directly)
+    the sensor tables of one recording and no sensorcoach recording.
+
+    Such a folder is read as one recording by :func:`load_recording` (its subfolders, like
+    phyphox's ``meta/``, belong to it). A folder of sensorcoach recordings, of several
+    exports in subfolders, or of two accelerometer tables is not one export.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        return False
+    kinds = [_head_kind(f) for f in sorted(folder.iterdir())
+             if f.is_file() and _is_csv_name(f.name)]
+    if _CONTRACT in kinds:
+        return False
+    tables = [k for k in kinds if any(k in family for family in _EXPORT_FAMILIES)]
+    families = {i for i, family in enumerate(_EXPORT_FAMILIES) if family & set(tables)}
+    # one format, at most one table of each kind (two accelerometers: two recordings)
+    return len(families) == 1 and len(tables) == len(set(tables))
 
 
 def _split_header(line: str) -> tuple[list[str], str]:

@@ -43,6 +43,18 @@ def _figure(width_in: float, height_in: float, nrows: int = 1, ncols: int = 1, *
     return fig, axes
 
 
+def _rep_figure(n_reps: int, height_in: float, nrows: int = 1, **kw):
+    """A figure with reps along x: wider for more reps (10 to 14 inches)."""
+    return _figure(min(14.0, max(10.0, 0.16 * n_reps + 3)), height_in, nrows, 1, **kw)
+
+
+def _rep_ticks(ax, xs, labels: list[str], *, rotate: bool = True) -> None:
+    """Label the reps along x: at most about 40 labels, turned upright past 12 reps."""
+    step = max(1, len(xs) // 40)
+    ax.set_xticks(xs[::step], labels[::step], rotation=90 if rotate and len(xs) > 12 else 0,
+                  fontsize=7)
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -121,13 +133,18 @@ def _rep_axis(sets: list[SetResult]):
     return np.asarray(xs), labels, bounds
 
 
+def _set_lines(ax, bounds) -> None:
+    """A thin line in the gap between sets (bounds from :func:`_rep_axis`)."""
+    for _a, b, _idx in bounds[:-1]:
+        ax.axvline(b + 1.0, color="#bbb", lw=0.8)
+
+
 def _set_labels(ax, bounds) -> None:
     for a, b, idx in bounds:
         if b >= a:
             ax.text((a + b) / 2, 1.0, f"set {idx}", transform=ax.get_xaxis_transform(),
                     ha="center", va="bottom", fontsize=8, color="#555")
-    for _a, b, _idx in bounds[:-1]:
-        ax.axvline(b + 1.0, color="#bbb", lw=0.8)
+    _set_lines(ax, bounds)
 
 
 def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> bytes | None:
@@ -144,8 +161,7 @@ def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> b
     xs, labels, bounds = _rep_axis(sets)
     reps = [r for s in sets for r in s.full_reps]
     checks = rep_checks(comparison)
-    width = min(14.0, max(10.0, 0.16 * len(xs) + 3))
-    fig, axes = _figure(width, 4.6, nrows=2, ncols=1, sharex=True)
+    fig, axes = _rep_figure(len(xs), 4.6, nrows=2, sharex=True)
     panels = [("top pause (s)", "top_pause_s", "top_pause_ok", "top_s", TOP_PAUSE_TOL_S),
               ("eccentric (s)", "eccentric_s", "eccentric_ok", "eccentric_s", ECCENTRIC_TOL_S)]
     set_of = [s.index for s in sets for _ in s.full_reps]
@@ -177,8 +193,7 @@ def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> b
         ax.set_ylim(0, ymax)
         _set_labels(ax, bounds)
     ax = axes[-1, 0]
-    step = max(1, len(xs) // 40)
-    ax.set_xticks(xs[::step], labels[::step], rotation=90 if len(xs) > 12 else 0, fontsize=7)
+    _rep_ticks(ax, xs, labels)
     ax.set_xlabel("rep (set.rep)")
     ax.set_xlim(-1, (xs[-1] if len(xs) else 0) + 1)
     return _png(fig)
@@ -193,8 +208,7 @@ def velocity_png(analysis: Analysis) -> bytes | None:
     xs, labels, bounds = _rep_axis(sets)
     v = np.array([np.nan if r.mean_velocity_mps is None else r.mean_velocity_mps
                   for s in sets for r in s.full_reps], dtype=float)
-    width = min(14.0, max(10.0, 0.16 * len(xs) + 3))
-    fig, axes = _figure(width, 3.0)
+    fig, axes = _rep_figure(len(xs), 3.0)
     ax = axes[0, 0]
     ax.bar(xs, v, width=0.8, color="#5e35b1")
     top = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
@@ -213,13 +227,11 @@ def velocity_png(analysis: Analysis) -> bytes | None:
         i += n
     ax.set_ylim(0, top * 1.3)
     ax.set_ylabel("mean velocity (m/s)", fontsize=9)
-    step = max(1, len(xs) // 40)
-    ax.set_xticks(xs[::step], labels[::step], fontsize=7)
+    _rep_ticks(ax, xs, labels, rotate=False)
     ax.set_xlabel("rep (set.rep); label above each set: velocity loss first → last rep")
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", alpha=0.3)
-    for _a, b, _idx in bounds[:-1]:
-        ax.axvline(b + 1.0, color="#bbb", lw=0.8)
+    _set_lines(ax, bounds)
     ax.set_xlim(-1, xs[-1] + 1)
     return _png(fig)
 
@@ -247,15 +259,15 @@ def rom_png(analysis: Analysis) -> bytes | None:
         labels.append(f"{si}.{r.index}{'P' if r.partial else ''}")
         x += 1.0
     vals_a = np.asarray(vals, dtype=float)
-    width = min(14.0, max(10.0, 0.16 * len(xs) + 3))
-    fig, axes = _figure(width, 2.8)
+    fig, axes = _rep_figure(len(xs), 2.8)
     ax = axes[0, 0]
     ax.scatter(xs, vals_a, c=colours, s=22, zorder=3)
     full = np.array([v for v, (_, r) in zip(vals_a, reps, strict=True) if not r.partial])
     full = full[np.isfinite(full)]
     if len(full):
         med = float(np.median(full))
-        ax.axhline(med, color="#00897b", lw=1, ls="--", label=f"median {med:.3g}")
+        median = f"median {med:.1f} cm" if use_rom else f"median {med:.2f}"
+        ax.axhline(med, color="#00897b", lw=1, ls="--", label=median)
         ax.axhspan(med * 0.9, med * 1.1, color="#00897b", alpha=0.1, label="±10 %")
         cv = float(np.std(full) / np.mean(full) * 100) if np.mean(full) > 0 else float("nan")
         ax.set_title(f"full reps vary by {cv:.0f} % (coefficient of variation); "
@@ -267,8 +279,8 @@ def rom_png(analysis: Analysis) -> bytes | None:
     finite = vals_a[np.isfinite(vals_a)]
     if len(finite):
         ax.set_ylim(0, float(np.max(finite)) * 1.2)
-    step = max(1, len(xs) // 40)
-    ax.set_xticks(xs[::step], labels[::step], fontsize=7, rotation=90 if len(xs) > 12 else 0)
+    _rep_ticks(ax, xs, labels)
+    ax.set_xlabel("rep (set.rep; P: partial)")
     ax.tick_params(labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)

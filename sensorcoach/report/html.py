@@ -19,10 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..compare import ECCENTRIC_TOL_S, REST_TOL_S, TOP_PAUSE_TOL_S, cue_for, rep_checks
+from ..compare import (
+    ECCENTRIC_TOL_S,
+    REST_TOL_S,
+    TOP_PAUSE_TOL_S,
+    analysis_faults,
+    fault_cue_lines,
+    rep_checks,
+)
 
 if TYPE_CHECKING:
-    from ..compare import PlanComparison
+    from ..compare import FaultTally, PlanComparison
     from ..results import Analysis
     from ..types import Recording
 
@@ -101,15 +108,21 @@ def _meta_line(analysis: Analysis, recording: Recording | None, athlete: str | N
     parts.append(f"<span>{info.sample_rate_hz:.0f} Hz, {dur / 60:.1f} min, "
                  f"{info.gaps} gaps</span>")
     if meta.get("load_kg"):
-        parts.append(f"<span>Load: {_e(meta['load_kg'])} kg</span>")
-    out = f'<p class="meta">{"".join(parts)}</p>'
+        try:
+            body_weight = float(meta["load_kg"]) == 0
+        except ValueError:
+            body_weight = False
+        load = "body weight" if body_weight else f"{_e(meta['load_kg'])} kg"
+        parts.append(f"<span>Load: {load}</span>")
+    out = f'<p class="meta">{" ".join(parts)}</p>'  # a space: the line can wrap
     notes = meta.get("notes")
     if notes:
         out += f'<p class="meta">Notes: {_e(notes)}</p>'
     return out
 
 
-def _summary(analysis: Analysis, cmp: PlanComparison | None) -> str:
+def _summary(analysis: Analysis, cmp: PlanComparison | None, faults: list[FaultTally]
+             ) -> str:
     full = sum(len(s.full_reps) for s in analysis.sets)
     partial = sum(len(s.partial_reps) for s in analysis.sets)
     out = ['<section id="summary"><h2>Session summary</h2>']
@@ -144,7 +157,7 @@ def _summary(analysis: Analysis, cmp: PlanComparison | None) -> str:
         if cmp.load_kg:
             out.append(_card("volume", f"{cmp.volume_kg:g} kg"))
         out.append("</div>")
-    cues = _cue_list(analysis, cmp)
+    cues = _cue_list(faults, cmp)
     if cues:
         out.append("<h3>To work on</h3><ul class=\"cues\">")
         out += [f"<li>{_e(c)}</li>" for c in cues]
@@ -155,25 +168,9 @@ def _summary(analysis: Analysis, cmp: PlanComparison | None) -> str:
     return "".join(out)
 
 
-def _fault_rows(analysis: Analysis, cmp: PlanComparison | None
-                ) -> list[tuple[str, int, str, list[str]]]:
-    if cmp is not None:
-        return [(f.fault, f.count, f.cue, f.reps) for f in cmp.faults]
-    by: dict[str, list[str]] = {}
-    for s in analysis.sets:
-        for r in s.reps:
-            flags = list(r.flags)
-            if r.partial and "partial_range" not in flags:
-                flags.insert(0, "partial_range")
-            for fl in flags:
-                by.setdefault(fl, []).append(f"{s.index}.{r.index}")
-    return [(f, len(v), cue_for(f), v) for f, v in by.items()]
-
-
-def _cue_list(analysis: Analysis, cmp: PlanComparison | None) -> list[str]:
-    rows = sorted(_fault_rows(analysis, cmp), key=lambda r: -r[1])
-    cues = [f"{cue} ({n} rep{'s' if n != 1 else ''}: {fault.replace('_', ' ')})"
-            for fault, n, cue, _ in rows if cue]
+def _cue_list(faults: list[FaultTally], cmp: PlanComparison | None) -> list[str]:
+    """The plan's cues, then each fault's cue, most frequent first."""
+    cues = fault_cue_lines(faults)
     if cmp is not None:
         cues = list(cmp.cues) + cues
     return cues
@@ -182,10 +179,14 @@ def _cue_list(analysis: Analysis, cmp: PlanComparison | None) -> list[str]:
 def _sets_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
     out = ['<section id="sets"><h2>Sets</h2><table><thead><tr>']
     if cmp is not None:
+        # velocity columns only where there are velocities (bar mount)
+        vel = any(s.first_velocity_mps is not None for s in cmp.sets)
         out.append('<th>Set</th><th class="n">Planned</th><th class="n">Done</th>'
                    '<th class="n">Partial</th><th class="n">Rest taken / planned</th>'
-                   '<th class="n">Tempo ok</th><th class="n">1st-rep velocity</th>'
-                   '<th class="n">Velocity loss</th><th>Status</th></tr></thead><tbody>')
+                   '<th class="n">Tempo ok</th>'
+                   + ('<th class="n">1st-rep velocity</th><th class="n">Velocity loss</th>'
+                      if vel else "")
+                   + "<th>Status</th></tr></thead><tbody>")
         for s in cmp.sets:
             rest = _f(s.rest_taken_s, ".0f", " s")
             if s.rest_planned_s is not None:
@@ -198,9 +199,9 @@ def _sets_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
                 f"<td class=n>{s.done_reps}</td><td class=n>{s.partial_reps}</td>"
                 f'<td class="n {rest_cls}">{rest}</td>'
                 f"<td class=n>{s.tempo_ok_reps} / {full}</td>"
-                f"<td class=n>{_f(s.first_velocity_mps, '.2f', ' m/s')}</td>"
-                f"<td class=n>{_f(s.velocity_loss_pct, '.0f', ' %')}</td>"
-                f'<td class="{status_cls}">{_e(s.status)}</td></tr>')
+                + (f"<td class=n>{_f(s.first_velocity_mps, '.2f', ' m/s')}</td>"
+                   f"<td class=n>{_f(s.velocity_loss_pct, '.0f', ' %')}</td>" if vel else "")
+                + f'<td class="{status_cls}">{_e(s.status)}</td></tr>')
     else:
         out.append('<th>Set</th><th class="n">Full reps</th><th class="n">Partial</th>'
                    '<th class="n">Rest before</th><th class="n">Mean tempo (E-B-C-T)</th>'
@@ -228,18 +229,17 @@ def _sets_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
     return "".join(out)
 
 
-def _faults(analysis: Analysis, cmp: PlanComparison | None) -> str:
-    rows = _fault_rows(analysis, cmp)
+def _faults(faults: list[FaultTally]) -> str:
     out = ['<section id="faults"><h2>Faults and cues</h2>']
-    if not rows:
+    if not faults:
         out.append('<p class="ok">No faults detected.</p></section>')
         return "".join(out)
     out.append('<table><thead><tr><th>Fault</th><th class="n">Reps</th><th>Which</th>'
                "<th>Cue</th></tr></thead><tbody>")
-    for fault, n, cue, which in rows:
-        shown = ", ".join(which[:12]) + (" …" if len(which) > 12 else "")
-        out.append(f"<tr><td>{_e(fault.replace('_', ' '))}</td><td class=n>{n}</td>"
-                   f"<td>{_e(shown)}</td><td>{_e(cue or '–')}</td></tr>")
+    for f in faults:
+        shown = ", ".join(f.reps[:12]) + (" …" if len(f.reps) > 12 else "")
+        out.append(f"<tr><td>{_e(f.fault.replace('_', ' '))}</td><td class=n>{f.count}</td>"
+                   f"<td>{_e(shown)}</td><td>{_e(f.cue or '–')}</td></tr>")
     out.append("</tbody></table></section>")
     return "".join(out)
 
@@ -275,13 +275,15 @@ def render_html(analysis: Analysis, comparison: PlanComparison | None = None,
     from . import figures
 
     title = title or "Hip thrust session report"
+    # the faults with their cues: the comparison's, else the detector's (tallied once)
+    faults = comparison.faults if comparison is not None else analysis_faults(analysis)
     parts = [
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>",
         f"<h1>{_e(title)}</h1>",
         _meta_line(analysis, recording, athlete),
-        _summary(analysis, comparison),
+        _summary(analysis, comparison, faults),
         _sets_table(analysis, comparison),
     ]
     signal = ("Black line: magnitude of the measured acceleration (g)." if recording is not None
@@ -313,7 +315,7 @@ def render_html(analysis: Analysis, comparison: PlanComparison | None = None,
     parts.append('<section id="rom"><h2>Range of motion</h2><p class="muted">Every full rep '
                  "should reach the same lockout: torso and thighs in line.</p>"
                  + _img(figures.rom_png(analysis), "range of motion") + "</section>")
-    parts.append(_faults(analysis, comparison))
+    parts.append(_faults(faults))
     parts.append(_reps_table(analysis, comparison))
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rest = f"; rest too short when more than {REST_TOL_S:g} s short" if comparison else ""
