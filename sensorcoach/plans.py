@@ -169,13 +169,22 @@ class Plan:
 
     def summary(self) -> str:
         """One line, e.g. ``barbell-5x5: barbell hip thrust 5x5, tempo 2-0-1-1, 60 kg, ...``."""
+        return f"{self.name}: {self.prescription()}"
+
+    def prescription(self) -> str:
+        """The coach's line, e.g. ``barbell hip thrust 5x5, tempo 2-0-1-1, 60 kg, 120 s
+        rest``: :func:`plan_from_text` reads it back (the progression rule then comes from
+        the variant's built-in plan)."""
         side = " per side" if self.per_side else ""
         load = f", {self.load_kg:g} kg" if self.load_kg else ""
         variant = self.variant.replace("_", "-")
-        return (
-            f"{self.name}: {variant} hip thrust {self.sets}x{self.reps}{side}, "
-            f"tempo {self.tempo}{load}, {self.rest_s:g} s rest"
-        )
+        return (f"{variant} hip thrust {self.sets}x{self.reps}{side}, "
+                f"tempo {self.tempo}{load}, {self.rest_s:g} s rest")
+
+    def metadata_line(self) -> str:
+        """What a recording's ``plan`` metadata holds for this plan: a built-in's name, else
+        the prescription (a plan file's path may not exist where the recording is read)."""
+        return self.name if self.source == "builtin" else self.prescription()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

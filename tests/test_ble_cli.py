@@ -68,10 +68,12 @@ def test_record_simulated_with_drop(rec100, tmp_path):
 
 def test_record_duration_stops(rec100, tmp_path):
     out = tmp_path / "short.csv"
-    res = _cli("record", "--simulate", str(rec100), "--duration", "1.5", "--out", str(out))
+    res = _cli("record", "--simulate", str(rec100), "--duration", "1.5", "--out", str(out),
+               "--plan", "barbell-5x5")
     assert res.returncode == 0, res.stderr
-    n = len(read_recording(out).samples)
-    assert 50 <= n <= 200  # about 1.5 s of 100 Hz, minus the connection time
+    rec = read_recording(out)
+    assert 50 <= len(rec.samples) <= 200  # about 1.5 s of 100 Hz, minus the connection time
+    assert rec.meta["plan"] == "barbell-5x5"
 
 
 def test_live_simulated_events_match_a_replay_of_the_recorded_file(session_rec, tmp_path):

@@ -7,7 +7,15 @@ import dataclasses
 import pytest
 
 from sensorcoach.errors import PlanError
-from sensorcoach.plans import BUILTIN_PLANS, Plan, Tempo, list_plans, load_plan, parse_plan
+from sensorcoach.plans import (
+    BUILTIN_PLANS,
+    Plan,
+    Tempo,
+    list_plans,
+    load_plan,
+    parse_plan,
+    resolve_plan,
+)
 
 GOOD = """
 name = "my-plan"
@@ -58,6 +66,20 @@ def test_load_from_file(tmp_path):
     p = load_plan(f)
     assert p.name == "my-plan" and p.load_kg == 100.0 and p.source == str(f)
     assert "5x5" in p.summary() and "100 kg" in p.summary()
+
+
+@pytest.mark.parametrize("variant", ["barbell", "single_leg", "banded"])
+def test_metadata_line_reads_back(tmp_path, variant):
+    """A plan file's prescription goes into a recording's metadata (the file may not
+    exist where the recording is read) and reads back as the same prescription."""
+    f = tmp_path / "mine.toml"
+    f.write_text(GOOD.replace('variant = "barbell"', f'variant = "{variant}"'))
+    p = load_plan(f)
+    assert p.variant == variant
+    back = resolve_plan(p.metadata_line())
+    assert (back.variant, back.sets, back.reps, str(back.tempo), back.load_kg, back.rest_s) == \
+        (p.variant, p.sets, p.reps, str(p.tempo), p.load_kg, p.rest_s)
+    assert load_plan("barbell-5x5").metadata_line() == "barbell-5x5"
 
 
 def test_tempo_parse():

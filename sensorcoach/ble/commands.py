@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--duration", type=float, metavar="S",
                    help="stop after S seconds (default: Ctrl-C, or the end of --simulate)")
     p.add_argument("--mount", choices=MOUNTS, help="written to the file's metadata")
+    p.add_argument("--plan", metavar="PLAN",
+                   help="training plan (see 'plans'), written to the file's metadata")
     _add_sensor_arg(p)
     _add_sim_args(p)
     _add_link_args(p)
@@ -153,28 +155,14 @@ def _device(args: argparse.Namespace, sim: Any, scan_s: float = 3.0) -> str:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from .profiles import get_profile
-
-    profile = get_profile(args.sensor)
+    meta = _session_meta(args, _plan_arg(args))
     with _Simulation(args) as sim:
-        meta = {"sensor": profile.label}
-        if args.mount:
-            meta["mount"] = args.mount
-        if args.rate:
-            meta["sample_rate_hz"] = str(args.rate)
         return _run(args, sim, out=args.out, meta=meta, pipeline=None, events_out=None,
                     display=None)
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from .profiles import get_profile
-
-    profile = get_profile(args.sensor)
-    plan = None
-    if args.plan:
-        from ..plans import resolve_plan
-
-        plan = resolve_plan(args.plan)
+    plan = _plan_arg(args)
     from ..pipeline import StreamPipeline
     from .live_display import LiveDisplay
 
@@ -183,16 +171,32 @@ def cmd_live(args: argparse.Namespace) -> int:
     if not args.no_display:
         display = LiveDisplay(plan=plan,
                               phase_of=lambda: getattr(pipeline.detector, "phase", None))
-    meta = {"sensor": profile.label}
+    meta = _session_meta(args, plan)
+    with _Simulation(args) as sim:
+        return _run(args, sim, out=args.out, meta=meta, pipeline=pipeline,
+                    events_out=args.events, display=display)
+
+
+def _plan_arg(args: argparse.Namespace) -> Any:
+    if not args.plan:
+        return None
+    from ..plans import resolve_plan
+
+    return resolve_plan(args.plan)
+
+
+def _session_meta(args: argparse.Namespace, plan: Any) -> dict[str, str]:
+    """The recording's metadata from the command line (a plan as its name or its line)."""
+    from .profiles import get_profile
+
+    meta = {"sensor": get_profile(args.sensor).label}
     if args.mount:
         meta["mount"] = args.mount
     if args.rate:
         meta["sample_rate_hz"] = str(args.rate)
     if plan is not None:
-        meta["plan"] = plan.name
-    with _Simulation(args) as sim:
-        return _run(args, sim, out=args.out, meta=meta, pipeline=pipeline,
-                    events_out=args.events, display=display)
+        meta["plan"] = plan.metadata_line()
+    return meta
 
 
 def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str, str],
