@@ -95,6 +95,27 @@ def test_live_session_writes_and_feeds(tmp_path):
     assert fed == [10] * 5
 
 
+def test_live_session_keeps_chunks_without_gyro(tmp_path):
+    """A chunk without gyro data cannot go into a file with gyro columns: it goes to the
+    accelerometer-only side file, and every received sample is on disk."""
+    out = tmp_path / "s.csv"
+    session = LiveSession(out, meta={"mount": "bar"})
+    t = 5.0 + np.arange(30) / 100
+    acc = np.column_stack([np.zeros(30), np.zeros(30), 1.0 + np.arange(30) / 1000])
+    session.on_chunk(SampleChunk(t[:10], acc[:10], np.zeros((10, 3))))
+    session.on_chunk(SampleChunk(t[10:20], acc[10:20], None))
+    session.on_chunk(SampleChunk(t[20:], acc[20:], np.zeros((10, 3))))
+    session.close()
+    main, side = read_recording(out), read_recording(session.side_path)
+    assert session.side_path.name == "s.acc-only.csv"
+    assert main.has_gyro and not side.has_gyro and side.meta["mount"] == "bar"
+    assert session.side_samples == 10 and len(main.samples) == 20
+    np.testing.assert_allclose(side.samples.time_s, t[10:20])
+    np.testing.assert_allclose(side.samples.acc_g, acc[10:20], atol=1e-5)
+    np.testing.assert_allclose(np.concatenate([main.samples.time_s[:10], side.samples.time_s,
+                                               main.samples.time_s[10:]]), t)
+
+
 def test_live_display_redraws_and_cues():
     import io
 

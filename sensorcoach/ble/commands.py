@@ -270,8 +270,8 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
     a = stats.assembler
     print(f"sensorcoach: {session.samples} samples"
           + (f" written to {out}" if out else "")
-          + (f" ({session.not_written} without gyro not written: the file has gyro "
-             "columns)" if session.not_written else "")
+          + (f" ({session.side_samples} without gyro data in {session.side_path})"
+             if session.side_samples else "")
           + f"; packets {a.packets}, lost {a.lost_packets}, bad {stats.bad_packets}, "
             f"duplicates {a.duplicates + a.late}, reconnects {max(stats.connects - 1, 0)}, "
             f"watchdog {stats.watchdog_trips}", file=sys.stderr)

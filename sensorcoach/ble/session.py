@@ -25,7 +25,10 @@ class LiveSession:
     ----------
     out : path or None
         Recording file to write (created at the first chunk, when it is known whether the
-        sensor has a gyroscope); ``None`` writes nothing.
+        sensor has a gyroscope); ``None`` writes nothing. Should a chunk without gyro data
+        arrive for a file with gyro columns, it goes to a second, accelerometer-only
+        recording beside it (:attr:`side_path`, ``NAME.acc-only.csv``): nothing received
+        is dropped and both files stay valid recordings.
     meta : mapping of str to str
         Metadata lines (``mount``, ``sample_rate_hz``, ``sensor``, ``plan``...);
         ``started_at`` is added if absent, ``sample_rate_hz`` (from the first chunk's
@@ -49,8 +52,10 @@ class LiveSession:
         self.finish_fn = finish
         self.on_events = on_events or (lambda _e: None)
         self.writer: Any = None
+        self.side_writer: Any = None
         self.samples = 0
-        self.not_written = 0
+        #: samples that went to the accelerometer-only side file (see ``out``)
+        self.side_samples = 0
         self.events: list[Any] = []
 
     def _open(self, has_gyro: bool) -> None:
@@ -74,13 +79,27 @@ class LiveSession:
                 self._open(chunk.gyr_dps is not None)
             # fit the chunk to the file's columns; the detector keeps the original
             if self.writer.has_gyro and chunk.gyr_dps is None:
-                # the file's gyro columns cannot hold these samples: not written (counted)
-                self.not_written += len(chunk)
+                # the file's gyro columns cannot hold these samples: the side file takes them
+                if self.side_writer is None:
+                    from ..io.recording import RecordingWriter
+
+                    self.side_writer = RecordingWriter(self.side_path, self.meta, False)
+                self.side_writer.write(chunk)
+                self.side_samples += len(chunk)
             else:
                 self.writer.write(chunk)  # a gyro-less file ignores gyr_dps
         self.samples += len(chunk)
         if self.feed is not None:
             self._emit(self.feed(chunk))
+
+    @property
+    def side_path(self) -> Path | None:
+        """Where samples without gyro data go when the file has gyro columns."""
+        if self.out is None:
+            return None
+        name = self.out.name
+        stem = name[:-len(".csv")] if name.endswith(".csv") else name
+        return self.out.with_name(stem + ".acc-only.csv")
 
     def _emit(self, events: list | None) -> None:
         if events:
@@ -91,7 +110,8 @@ class LiveSession:
         """End of stream: final events, then close the file. Returns the final events."""
         events = self.finish_fn() if self.finish_fn is not None else []
         self._emit(events)
-        if self.writer is not None:
-            self.writer.close()
+        for w in (self.writer, self.side_writer):
+            if w is not None:
+                w.close()
         return list(events or [])
 
