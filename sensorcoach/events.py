@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .results import RepResult
-
-
-def _t(x: float) -> float:
-    return round(float(x), 3)
+from .results import _r as _t  # one rounding for the contract's numbers
 
 
 @dataclass(frozen=True)
