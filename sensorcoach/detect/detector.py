@@ -336,8 +336,10 @@ class RepDetector:
         return events
 
     def _may_continue(self, raw: RawSegment) -> bool:
-        """Over the look-ahead after ``raw`` the rate kept its sign and picked up again:
-        the movement may go on (decided from the look-ahead alone: chunk-exact)."""
+        """Over the look-ahead after ``raw`` the rate kept its sign and picked up again,
+        back beyond the exit level (a tilt creeping on under it at lockout does not hold
+        the count back): the movement may go on (decided from the look-ahead alone:
+        chunk-exact)."""
         if self.mount == "bar":
             return False  # a bar movement ends at a rest: nothing runs on
         h = self.hist
@@ -346,7 +348,8 @@ class RepDetector:
         if i1 >= len(h) or i1 <= i0:
             return False
         r = h[self._rate_key][i0:i1 + 1] * raw.direction
-        return bool(r.min() > -self._segmenter.exit and r[-1] > r[0])
+        exit_ = self._segmenter.exit
+        return bool(r.min() > -exit_ and r[-1] > r[0] and r[-1] > exit_)
 
     def _continuation(self, raw: RawSegment, window_k: int) -> RawSegment | bool | None:
         """The raw segment that continues ``raw`` the same way, starting within
