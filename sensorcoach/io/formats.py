@@ -55,7 +55,6 @@ from .recording import (
     _gunzip,
     _read_recording,
     _short,
-    read_recording,
     validate_samples,
 )
 
@@ -82,7 +81,9 @@ _PHYPHOX_TIME = "phyphox time metadata"
 _MM_ACC = "MetaMotion accelerometer"
 _MM_GYR = "MetaMotion gyroscope"
 #: Sensor tables of each foreign format (files that hold samples, not app metadata).
-_EXPORT_FAMILIES = ({_PHYPHOX_ACC, _PHYPHOX_GYR, _PHYPHOX_LINEAR}, {_MM_ACC, _MM_GYR})
+_PHYPHOX_TABLES = frozenset({_PHYPHOX_ACC, _PHYPHOX_GYR, _PHYPHOX_LINEAR})
+_MM_TABLES = frozenset({_MM_ACC, _MM_GYR})
+_EXPORT_FAMILIES = (_PHYPHOX_TABLES, _MM_TABLES)
 
 #: ``<name> <axis> (<unit>)`` as in phyphox column names, e.g. ``Acceleration x (m/s^2)``.
 _AXIS_RE = re.compile(r"^(?P<name>.*?)(?:^|\s+)(?P<axis>[xyzXYZ])\s*\((?P<unit>[^)]*)\)$")
@@ -100,6 +101,8 @@ class _Source:
     header: list[str] | None = None
     sep: str = ","
     header_offset: int = 0
+    #: The file on disk (``None`` for a zip member).
+    path: Path | None = None
 
 
 def _fail(source: str, message: str) -> RecordingError:
@@ -135,7 +138,7 @@ def _collect(paths: Sequence[Path]) -> list[_Source]:
             for child in sorted(path.rglob("*")):
                 if child.is_file() and _is_csv_name(child.name):
                     rel = child.relative_to(path).as_posix()
-                    sources.append(_Source(f"{path.name}/{rel}", _read_file(child)))
+                    sources.append(_Source(f"{path.name}/{rel}", _read_file(child), path=child))
         elif zipfile.is_zipfile(path):
             try:
                 with zipfile.ZipFile(path) as zf:
@@ -178,10 +181,12 @@ def is_export_folder(path: str | os.PathLike[str]) -> bool:
     folder = Path(path)
     if not folder.is_dir():
         return False
-    kinds = [_head_kind(f) for f in sorted(folder.iterdir())
-             if f.is_file() and _is_csv_name(f.name)]
-    if _CONTRACT in kinds:
-        return False
+    kinds = []
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and _is_csv_name(f.name):
+            kinds.append(_head_kind(f))
+            if kinds[-1] == _CONTRACT:  # no need to sniff the rest
+                return False
     tables = [k for k in kinds if any(k in family for family in _EXPORT_FAMILIES)]
     families = {i for i, family in enumerate(_EXPORT_FAMILIES) if family & set(tables)}
     # one format, at most one table of each kind (two accelerometers: two recordings)
@@ -639,16 +644,15 @@ def load_recording(
             except OSError as exc:
                 raise _fail(only.name, f"expected a readable file, found {_short(str(exc), 60)}"
                             ) from None
-            data = _read_file(only) if head.startswith(_GZIP_MAGIC) else None
-            if data is not None:
+            if head.startswith(_GZIP_MAGIC):  # gunzipped once, reused below
+                data, whole = _read_file(only), True
                 head = data[:_SNIFF_BYTES]
+            else:
+                data, whole = head, len(head) < _SNIFF_BYTES
             if _sniff(_Source(only.name, head)).kind == _CONTRACT or not head.strip():
-                if data is None:
-                    return read_recording(only)
-                return _read_recording(only, data, True)
-            if data is not None:  # gunzipped once: reuse it
-                sources = [_sniff(_Source(only.name, data))]
-                return _dispatch(sources, path_list, label)
+                return _read_recording(only, data, whole)  # the head read here, not again
+            if whole:
+                return _dispatch([_sniff(_Source(only.name, data))], path_list, label)
 
     sources = [_sniff(s) for s in _collect(path_list)]
     return _dispatch(sources, path_list, label)
@@ -660,14 +664,14 @@ def _dispatch(sources: list[_Source], path_list: list[Path], label: str) -> Reco
     if contract:
         # (a single plain file was read above; here: a folder, a zip or several paths)
         if len(contract) == 1 and len(path_list) == 1 and path_list[0].is_dir():
-            return read_recording(path_list[0] / contract[0].name.split("/", 1)[1])
+            return _read_recording(contract[0].path, contract[0].data, True)  # read once
         if len(contract) == 1 and len(path_list) == 1:
             raise _fail(label, "expected a sensorcoach recording as a plain .csv or .csv.gz "
                         f"file, found it inside an archive ({contract[0].name}): unzip it")
         raise _fail(label, f"expected one sensorcoach recording, found {len(sources)} files "
                     f"({', '.join(s.name for s in sources)})")
-    phyphox = kinds & {_PHYPHOX_ACC, _PHYPHOX_GYR, _PHYPHOX_LINEAR}
-    metamotion = kinds & {_MM_ACC, _MM_GYR}
+    phyphox = kinds & _PHYPHOX_TABLES
+    metamotion = kinds & _MM_TABLES
     if phyphox and metamotion:
         raise _fail(label, "expected files of one format, found both phyphox and MetaMotion files")
     if phyphox:

@@ -745,8 +745,12 @@ def _format_rows(samples: SampleChunk, has_gyro: bool) -> str:
         if samples.gyr_dps is None:
             raise RecordingError("expected gyroscope samples for a recording with gyro, found none")
         blocks.append(samples.gyr_dps)
-    table = np.hstack(blocks).tolist()
-    return "".join(map(_row_format(has_gyro).__mod__, map(tuple, table)))
+    return _format_table(np.hstack(blocks), _row_format(has_gyro))
+
+
+def _format_table(table: np.ndarray, row_format: str) -> str:
+    """The rows of ``table`` as CSV lines (see :func:`_row_format`)."""
+    return "".join(map(row_format.__mod__, map(tuple, table.tolist())))
 
 
 def write_recording(path: str | os.PathLike[str], recording: Recording) -> None:
@@ -904,7 +908,7 @@ class RecordingWriter:
         if table.shape[0] == 0:
             return
         self._last_time_s = float(table[-1, 0])
-        self._fh.write("".join(map(self._row_format.__mod__, map(tuple, table.tolist()))))
+        self._fh.write(_format_table(table, self._row_format))
         self._fh.flush()
         self.samples_written += table.shape[0]
 
