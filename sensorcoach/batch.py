@@ -55,7 +55,7 @@ def _one(path: str, mount: str | None, plan: str | None) -> tuple[str, dict | No
 
         analysis, rec = analyze_file(path, mount=mount)
         # one place decides (same as a single-file analyze)
-        comparison = compare_recording(analysis, rec, plan)[1]
+        comparison = compare_recording(analysis, rec, plan)
         if comparison is not None:
             analysis.extra["plan_comparison"] = comparison.to_dict()
         return path, analysis.to_dict(), None

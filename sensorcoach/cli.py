@@ -34,7 +34,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     analysis, rec = analyze_file(paths[0], mount=args.mount)
     from .compare import compare_recording
 
-    comparison = compare_recording(analysis, rec, args.plan)[1]
+    comparison = compare_recording(analysis, rec, args.plan)
     if comparison is not None:
         analysis.extra["plan_comparison"] = comparison.to_dict()
     if args.json:

@@ -466,14 +466,12 @@ def _align(planned: list[int], done: list[int]) -> list[tuple[int | None, int | 
 
 
 def compare_recording(analysis: Analysis, rec: Recording, plan_arg: str | None = None
-                      ) -> tuple[Plan | None, PlanComparison | None]:
-    """The plan that applies to a recording (``--plan NAME|FILE``, else its ``plan``
-    metadata: :func:`sensorcoach.plans.plan_for`) and the comparison with it, at the
-    recording's load. ``(None, None)`` when no plan applies."""
+                      ) -> PlanComparison | None:
+    """The comparison with the plan that applies to a recording (``--plan NAME|FILE``, else
+    its ``plan`` metadata: :func:`sensorcoach.plans.plan_for`), at the recording's load;
+    its ``plan`` is that plan. ``None`` when no plan applies."""
     plan = plan_for(plan_arg, rec.meta)
-    if plan is None:
-        return None, None
-    return plan, compare(analysis, plan, load_kg=rec.load_kg)
+    return None if plan is None else compare(analysis, plan, load_kg=rec.load_kg)
 
 
 def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> PlanComparison:

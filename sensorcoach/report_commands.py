@@ -87,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_csv, write_html_report
 
     analysis, rec = _analyze(args.recording, args.mount)
-    comparison = compare_recording(analysis, rec, args.plan)[1]
+    comparison = compare_recording(analysis, rec, args.plan)
     out = write_html_report(analysis, comparison, args.html, rec, athlete=args.athlete)
     print(f"report written to {out}", file=sys.stderr)
     if args.csv:
@@ -104,9 +104,10 @@ def cmd_log(args: argparse.Namespace) -> int:
     db = _db(args)
     for path in args.recording:
         analysis, rec = _analyze(path, args.mount)
-        plan, comparison = compare_recording(analysis, rec, args.plan)
+        comparison = compare_recording(analysis, rec, args.plan)
+        plan = comparison.plan if comparison is not None else None
         res = log_session(db, analysis, plan, args.athlete, path, comparison=comparison,
-                          load_kg=rec.load_kg, meta=rec.meta)
+                          meta=rec.meta)  # log_session reads load_kg from meta
         full = sum(len(s.full_reps) for s in analysis.sets)
         what = "logged" if res.created else "updated (already logged)"
         verdict = f", {comparison.verdict()} ({plan.name})" if comparison else ""

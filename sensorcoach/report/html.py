@@ -108,10 +108,7 @@ def _meta_line(analysis: Analysis, recording: Recording | None, athlete: str | N
     parts.append(f"<span>{info.sample_rate_hz:.0f} Hz, {dur / 60:.1f} min, "
                  f"{info.gaps} gaps</span>")
     if meta.get("load_kg"):
-        try:
-            body_weight = float(meta["load_kg"]) == 0
-        except ValueError:
-            body_weight = False
+        body_weight = recording is not None and recording.load_kg == 0
         load = "body weight" if body_weight else f"{_e(meta['load_kg'])} kg"
         parts.append(f"<span>Load: {load}</span>")
     out = f'<p class="meta">{" ".join(parts)}</p>'  # a space: the line can wrap
