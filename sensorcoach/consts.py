@@ -31,18 +31,11 @@ ALL_COLS = (TIME_COL, *ACC_COLS, *GYR_COLS)
 FORMAT_KEY = "sensorcoach-recording"
 FORMAT_VERSION = "1"
 
-#: Metadata keys the contract names; unknown keys are kept and ignored.
-KNOWN_META_KEYS = (
-    "mount", "sample_rate_hz", "sensor", "athlete", "exercise", "load_kg", "plan", "started_at",
-)
-
 MOUNTS = ("hip", "bar")
 
 # --- plausibility limits where data enters ---------------------------------------------
 MIN_SAMPLE_RATE_HZ = 10.0
 MAX_SAMPLE_RATE_HZ = 2000.0
-#: Supported by the detector (the contract's range).
-SUPPORTED_RATE_RANGE_HZ = (25.0, 400.0)
 #: Gaps longer than this break the stream: the detector resets its integrators there.
 MAX_BRIDGED_GAP_S = 0.6
 
@@ -54,4 +47,3 @@ FLAG_NO_TOP_PAUSE = "no_top_pause"
 FLAG_FAST_ECCENTRIC = "fast_eccentric"
 FLAG_BOUNCE = "bounce"
 FLAG_PARTIAL_RANGE = "partial_range"
-ALL_FLAGS = (FLAG_NO_TOP_PAUSE, FLAG_FAST_ECCENTRIC, FLAG_BOUNCE, FLAG_PARTIAL_RANGE)
