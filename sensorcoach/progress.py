@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import PlanError
 from .plans import Plan, load_plan, parse_plan
-from .store import SessionRow, StoreError, _athlete_names, connect, history
+from .store import SessionRow, StoreError, history
 
 
 @dataclass
@@ -257,10 +257,9 @@ def next_session(db: str | os.PathLike[str], athlete: str | None, plan: Plan | N
     PlanError
         No plan given and no session with a plan in the history.
     """
-    with connect(db, readonly=True) as con:  # one open of the database
-        names = _athlete_names(con) if athlete is None else []
-        rows = history(db, athlete, con=con)
-    _check_one_athlete(names)
+    rows = history(db, athlete)
+    if athlete is None:  # as plot_progress: the athletes of the sessions
+        _check_one_athlete(sorted({r.athlete for r in rows}))
     last = _last_on_plan(rows, plan)
     if last is None:
         if plan is None:

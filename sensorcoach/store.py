@@ -401,8 +401,7 @@ LEFT JOIN plan_results p ON p.session_id = s.id
 
 
 def history(db: str | os.PathLike[str], athlete: str | None = None, *,
-            plan_name: str | None = None, con: sqlite3.Connection | None = None
-            ) -> list[SessionRow]:
+            plan_name: str | None = None) -> list[SessionRow]:
     """Logged sessions, oldest first, optionally of one athlete and/or one plan."""
     where, args = [], []
     if athlete is not None:
@@ -413,14 +412,8 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
         args.append(plan_name)
     sql = _HISTORY_SQL + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY s.started_at, s.id"
-    if con is not None:
-        return _session_rows(con.execute(sql, args).fetchall())
-    with connect(db, readonly=True) as c:
-        rows = c.execute(sql, args).fetchall()
-    return _session_rows(rows)
-
-
-def _session_rows(rows: list[sqlite3.Row]) -> list[SessionRow]:
+    with connect(db, readonly=True) as con:
+        rows = con.execute(sql, args).fetchall()
     out = []
     for r in rows:
         d = dict(r)
@@ -444,11 +437,7 @@ def _session_rows(rows: list[sqlite3.Row]) -> list[SessionRow]:
 def athletes(db: str | os.PathLike[str]) -> list[str]:
     """Names of the athletes in the database."""
     with connect(db, readonly=True) as con:
-        return _athlete_names(con)
-
-
-def _athlete_names(con: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT name FROM athletes ORDER BY name")]
+        return [r[0] for r in con.execute("SELECT name FROM athletes ORDER BY name")]
 
 
 def session_reps(db: str | os.PathLike[str], session_id: int) -> list[dict[str, Any]]:
