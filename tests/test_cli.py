@@ -117,3 +117,17 @@ def test_analyze_folder_of_recordings_and_exports_is_a_batch(tmp_path):
     assert table[0].split()[:2] == ["recording", "mnt"] and table[0].endswith("plan")
     row = next(line for line in table if line.startswith(RECS[0].name))
     assert row.endswith("(banded)")
+
+
+def test_log_export_folder_once(tmp_path):
+    """``log`` takes a phyphox export folder like a file, and keeps one session for it."""
+    db = tmp_path / "h.sqlite3"
+    folder = EXPORTS / "phyphox_export"
+    for expected in ("logged", "already logged"):
+        r = run("log", str(folder), "--db", str(db), "--athlete", "Ana")
+        assert r.returncode == 0, r.stderr
+        assert expected in r.stdout + r.stderr
+    r = run("history", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines()[1:] if line.strip()]
+    assert len(rows) == 1 and "Ana" in rows[0], r.stdout
