@@ -41,7 +41,6 @@ import numpy as np
 
 from ..errors import SensorcoachError
 from . import _fw
-from .protocol import quantise
 
 INF = math.inf
 KINDS = ("stub", "polar", "witmotion")
@@ -232,17 +231,8 @@ class EmulatedSensor:
             acc = np.column_stack([np.interp(t, s.time_s, s.acc_g[:, k]) for k in range(3)])
             gyr = (None if s.gyr_dps is None else
                    np.column_stack([np.interp(t, s.time_s, s.gyr_dps[:, k]) for k in range(3)]))
-        fa = self._fp.ACC_RANGES_G[self.sampler.acc_code]
-        counts = quantise(acc, fa)
-        if gyr is not None:
-            fg = self._fp.GYR_RANGES_DPS[self.sampler.gyr_code]
-            counts = np.column_stack([counts, quantise(gyr, fg)])
-        self._grid_acc = np.asarray(acc, float)
-        self._grid_gyr = (np.zeros_like(self._grid_acc) if gyr is None
-                          else np.asarray(gyr, float))
         self._grid_t = t
-        self._grid_t_us = np.round(t * 1e6).astype(np.int64) % self._fp.CLOCK_MOD
-        self._grid_counts = list(map(tuple, counts.tolist()))
+        self.model.on_grid(t, np.asarray(acc, float), gyr)
 
     # --- control (from the transport) ----------------------------------------------
     def handle_control(self, data: bytes) -> bool:
@@ -395,9 +385,19 @@ class _StubModel:
     def stop(self) -> None:
         self.emu.sampler.stop()
 
-    def tick(self, i: int) -> None:
+    def on_grid(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
+        from .protocol import quantise
+
         e = self.emu
-        e.sampler.tick(int(e._grid_t_us[i]), e._grid_counts[i])
+        counts = quantise(acc, e._fp.ACC_RANGES_G[e.sampler.acc_code])
+        if gyr is not None:
+            fg = e._fp.GYR_RANGES_DPS[e.sampler.gyr_code]
+            counts = np.column_stack([counts, quantise(gyr, fg)])
+        self._t_us = (np.round(t * 1e6).astype(np.int64) % e._fp.CLOCK_MOD).tolist()
+        self._counts = list(map(tuple, counts.tolist()))
+
+    def tick(self, i: int) -> None:
+        self.emu.sampler.tick(self._t_us[i], self._counts[i])
 
     def flush(self) -> None:
         self.emu.sampler.flush()
@@ -463,10 +463,12 @@ class _PolarModel:
         self.flush()
         self.running = False
 
+    def on_grid(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
+        self._t = t
+        self._mg = np.floor(acc * 1000.0 + 0.5)  # milli-g; clipped to the range per frame
+
     def tick(self, i: int) -> None:
-        lim = self.range_g * 1000
-        mg = np.clip(np.floor(self.emu._grid_acc[i] * 1000.0 + 0.5), -lim, lim)
-        self._buf.append((float(self.emu._grid_t[i]), mg))
+        self._buf.append((float(self._t[i]), self._mg[i]))
         if len(self._buf) >= self.batch:
             self.flush()
 
@@ -476,7 +478,8 @@ class _PolarModel:
         if not self._buf:
             return
         ts_ns = int(round(self._buf[-1][0] * 1e9))
-        pkt = PL.encode_frame(ts_ns, np.array([m for _, m in self._buf]))
+        lim = self.range_g * 1000
+        pkt = PL.encode_frame(ts_ns, np.clip([m for _, m in self._buf], -lim, lim))
         self._buf = []
         self.emu._on_packet(pkt)
 
@@ -521,10 +524,13 @@ class _WitMotionModel:
         self.running = False
         self._unlocked = False
 
-    def tick(self, i: int) -> None:
+    def on_grid(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
         from . import witmotion as W
 
-        self.emu._on_packet(W.encode_packet(self.emu._grid_acc[i], self.emu._grid_gyr[i]))
+        self._packets = W.encode_packets(acc, np.zeros_like(acc) if gyr is None else gyr)
+
+    def tick(self, i: int) -> None:
+        self.emu._on_packet(self._packets[20 * i:20 * i + 20])
 
     def flush(self) -> None:
         pass

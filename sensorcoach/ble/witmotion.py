@@ -72,11 +72,23 @@ def decode_notification(data: bytes) -> np.ndarray:
     return np.array(rows, dtype=np.int64)
 
 
+def encode_packets(acc_g: Any, gyr_dps: Any, angles_deg: Any = (0.0, 0.0, 0.0)) -> bytes:
+    """IMU packets for ``(n, 3)`` rows, 20 bytes each, back to back (what the sensor
+    sends; the emulator slices one packet per sample out of it)."""
+    acc = np.atleast_2d(np.asarray(acc_g, dtype=np.float64))
+    n = acc.shape[0]
+    out = np.empty((n, PACKET.size), dtype=np.uint8)
+    out[:, 0], out[:, 1] = 0x55, FLAG_IMU
+    vals = np.concatenate([H.quantise(acc, ACC_FS_G),
+                           H.quantise(np.broadcast_to(gyr_dps, (n, 3)), GYR_FS_DPS),
+                           H.quantise(np.broadcast_to(angles_deg, (n, 3)), 180.0)], axis=1)
+    out[:, 2:] = vals.astype("<i2").view(np.uint8)
+    return out.tobytes()
+
+
 def encode_packet(acc_g: Any, gyr_dps: Any, angles_deg: Any = (0.0, 0.0, 0.0)) -> bytes:
-    """One 20-byte IMU packet (what the sensor sends; used by the emulator and tests)."""
-    vals = np.concatenate([H.quantise(acc_g, ACC_FS_G), H.quantise(gyr_dps, GYR_FS_DPS),
-                           H.quantise(angles_deg, 180.0)])
-    return PACKET.pack(0x55, FLAG_IMU, *vals.tolist())
+    """One 20-byte IMU packet (what the sensor sends; used by the tests)."""
+    return encode_packets(acc_g, gyr_dps, angles_deg)
 
 
 class WitMotionDecoder:
