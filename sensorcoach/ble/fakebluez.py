@@ -72,6 +72,40 @@ def _uuid16(short: int) -> str:
     return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
 
 
+def _layout(kind: str) -> tuple[list[str], list[tuple[int, str, list]], str]:
+    """``(advertised UUIDs, services, data UUID)`` of an emulated sensor kind; a service is
+    ``(handle, uuid, [(char uuid, flags, initial value)])``."""
+    from . import polar as PL
+    from . import protocol as H
+    from . import witmotion as W
+    from .profiles import get_profile
+
+    dis = (0x0018, H.DEVICE_INFO_SERVICE_UUID, [
+        (H.MANUFACTURER_NAME_UUID, ["read"], b"sensorcoach"),
+        (H.MODEL_NUMBER_UUID, ["read"], b"sensorcoach-emulator"),
+        (H.FIRMWARE_REVISION_UUID, ["read"], b"0.1")])
+    battery = (0x001f, H.BATTERY_SERVICE_UUID,
+               [(H.BATTERY_LEVEL_UUID, ["read", "notify"], b"\x5a")])
+    layouts = {
+        "stub": ([H.SERVICE_UUID, H.DEVICE_INFO_SERVICE_UUID, H.BATTERY_SERVICE_UUID], [
+            (0x0010, H.SERVICE_UUID, [
+                (H.DATA_UUID, ["notify"], b""),
+                (H.CONTROL_UUID, ["write", "write-without-response"], b""),
+                (H.STATUS_UUID, ["read"], b"")]), dis, battery]),
+        "polar": ([_uuid16(0x180D), PL.PMD_SERVICE_UUID, H.BATTERY_SERVICE_UUID], [
+            (0x0010, PL.PMD_SERVICE_UUID, [
+                # features read: ECG and ACC
+                (PL.PMD_CONTROL_UUID, ["read", "write", "indicate"], b"\x0f\x05"),
+                (PL.PMD_DATA_UUID, ["notify"], b"")]), dis, battery]),
+        "witmotion": ([W.WIT_SERVICE_UUID], [
+            (0x0010, W.WIT_SERVICE_UUID, [
+                (W.WIT_NOTIFY_UUID, ["notify"], b""),
+                (W.WIT_WRITE_UUID, ["write", "write-without-response"], b"")])]),
+    }
+    advertised, services = layouts[kind]
+    return advertised, services, get_profile(kind).data_uuid
+
+
 # --- private bus -----------------------------------------------------------------------
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -242,6 +276,7 @@ class FakeBlueZ:
         self.notifications_sent = 0
         self._available = asyncio.Event()
         self._available.set()
+        self._layout = _layout(self.kind)
 
     # --- setup ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -299,90 +334,41 @@ class FakeBlueZ:
         return getattr(self.sensor, "kind", "stub")
 
     def _data_uuid(self) -> str:
-        """The characteristic that notifies samples (from the sensor's profile, looked up
-        once: this runs for every notification)."""
-        uuid = getattr(self, "_data_uuid_cached", None)
-        if uuid is None:
-            from .profiles import get_profile
-
-            uuid = self._data_uuid_cached = get_profile(self.kind).data_uuid
-        return uuid
+        """The characteristic that notifies samples (looked up once: this runs for every
+        notification)."""
+        return self._layout[2]
 
     def _advertised_uuids(self) -> list[str]:
-        from ..ble import protocol as H
-
-        if self.kind == "polar":
-            from .polar import PMD_SERVICE_UUID
-
-            return [_uuid16(0x180D), PMD_SERVICE_UUID, H.BATTERY_SERVICE_UUID]
-        if self.kind == "witmotion":
-            from .witmotion import WIT_SERVICE_UUID
-
-            return [WIT_SERVICE_UUID]
-        return [H.SERVICE_UUID, H.DEVICE_INFO_SERVICE_UUID, H.BATTERY_SERVICE_UUID]
+        return self._layout[0]
 
     def _gatt_tree(self) -> list[_Obj]:
-        """The GATT objects, with BlueZ's handle-numbered paths."""
-        from ..ble import protocol as H
-
+        """The GATT objects, with BlueZ's handle-numbered paths: a service at its handle,
+        then each characteristic (declaration + value) and its CCCD in turn."""
         d = self.dev_path
         objs: list[_Obj] = []
-
-        def service(handle: int, uuid: str) -> str:
-            p = f"{d}/service{handle:04x}"
-            objs.append(_Obj(p, {SERVICE: {"UUID": ("s", uuid), "Primary": ("b", True),
-                                           "Device": ("o", d), "Includes": ("ao", [])}}))
-            return p
-
-        def char(svc: str, handle: int, uuid: str, flags: list[str], value: bytes = b"") -> str:
-            p = f"{svc}/char{handle:04x}"
-            props: dict[str, tuple[str, Any]] = {
-                "UUID": ("s", uuid), "Service": ("o", svc), "Value": ("ay", value),
-                "Flags": ("as", flags), "MTU": ("q", 247)}
-            if "notify" in flags or "indicate" in flags:
-                props["Notifying"] = ("b", False)
-            if "notify" in flags:
-                props["NotifyAcquired"] = ("b", False)
-            objs.append(_Obj(p, {CHAR: props}))
-            self._char_by_uuid[uuid] = p
-            return p
-
-        def desc(ch: str, handle: int, uuid: str, value: bytes = b"") -> str:
-            p = f"{ch}/desc{handle:04x}"
-            objs.append(_Obj(p, {DESC: {"UUID": ("s", uuid), "Characteristic": ("o", ch),
-                                        "Value": ("ay", value), "Flags": ("as", [])}}))
-            return p
-
-        if self.kind == "polar":
-            from . import polar as PL
-
-            s = service(0x0010, PL.PMD_SERVICE_UUID)
-            c = char(s, 0x0011, PL.PMD_CONTROL_UUID, ["read", "write", "indicate"],
-                     b"\x0f\x05")  # features read: ECG and ACC
-            desc(c, 0x0013, _uuid16(0x2902))
-            c = char(s, 0x0014, PL.PMD_DATA_UUID, ["notify"])
-            desc(c, 0x0016, _uuid16(0x2902))
-        elif self.kind == "witmotion":
-            from . import witmotion as W
-
-            s = service(0x0010, W.WIT_SERVICE_UUID)
-            c = char(s, 0x0011, W.WIT_NOTIFY_UUID, ["notify"])
-            desc(c, 0x0013, _uuid16(0x2902))
-            char(s, 0x0014, W.WIT_WRITE_UUID, ["write", "write-without-response"])
-            return objs
-        else:
-            s = service(0x0010, H.SERVICE_UUID)
-            c = char(s, 0x0011, H.DATA_UUID, ["notify"])
-            desc(c, 0x0013, _uuid16(0x2902))
-            char(s, 0x0014, H.CONTROL_UUID, ["write", "write-without-response"])
-            char(s, 0x0016, H.STATUS_UUID, ["read"])
-        s = service(0x0018, H.DEVICE_INFO_SERVICE_UUID)
-        char(s, 0x0019, H.MANUFACTURER_NAME_UUID, ["read"], b"sensorcoach")
-        char(s, 0x001b, H.MODEL_NUMBER_UUID, ["read"], b"sensorcoach-emulator")
-        char(s, 0x001d, H.FIRMWARE_REVISION_UUID, ["read"], b"0.1")
-        s = service(0x001f, H.BATTERY_SERVICE_UUID)
-        c = char(s, 0x0020, H.BATTERY_LEVEL_UUID, ["read", "notify"], b"\x5a")
-        desc(c, 0x0022, _uuid16(0x2902))
+        for s_handle, s_uuid, chars in self._layout[1]:
+            svc = f"{d}/service{s_handle:04x}"
+            objs.append(_Obj(svc, {SERVICE: {"UUID": ("s", s_uuid), "Primary": ("b", True),
+                                             "Device": ("o", d), "Includes": ("ao", [])}}))
+            h = s_handle + 1
+            for uuid, flags, value in chars:
+                p = f"{svc}/char{h:04x}"
+                props: dict[str, tuple[str, Any]] = {
+                    "UUID": ("s", uuid), "Service": ("o", svc), "Value": ("ay", value),
+                    "Flags": ("as", list(flags)), "MTU": ("q", 247)}
+                cccd = "notify" in flags or "indicate" in flags
+                if cccd:
+                    props["Notifying"] = ("b", False)
+                if "notify" in flags:
+                    props["NotifyAcquired"] = ("b", False)
+                objs.append(_Obj(p, {CHAR: props}))
+                self._char_by_uuid[uuid] = p
+                h += 2
+                if cccd:
+                    objs.append(_Obj(f"{p}/desc{h:04x}", {DESC: {
+                        "UUID": ("s", _uuid16(0x2902)), "Characteristic": ("o", p),
+                        "Value": ("ay", b""), "Flags": ("as", [])}}))
+                    h += 1
         return objs
 
     # --- signals -------------------------------------------------------------------
