@@ -124,30 +124,23 @@ async def _find_by_name(name: str, timeout_s: float, prefix_wait_s: float = 1.0)
     low = name.lower()
     exact: list[Any] = []
     prefix: list[Any] = []
-    found = asyncio.Event()
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
 
     def on_adv(dev: Any, adv: Any) -> None:
         seen = (dev.name or adv.local_name or "").lower()
         if seen == low:
             exact.append(dev)
-            found.set()
+            done.set()
         elif seen.startswith(low):
+            if not prefix:  # the first partial match: wait a little for an exact one
+                loop.call_later(prefix_wait_s, done.set)
             prefix.append(dev)
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    first_prefix_at: float | None = None
     async with BleakScanner(detection_callback=on_adv):
-        while not exact and loop.time() < deadline:
-            if prefix and first_prefix_at is None:
-                first_prefix_at = loop.time()
-            if first_prefix_at is not None and loop.time() - first_prefix_at >= prefix_wait_s:
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(found.wait(), 0.05)
-    if exact:
-        return exact[0]
-    return prefix[0] if prefix else None
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout_s)
+    return (exact or prefix or [None])[0]
 
 
 @dataclass
