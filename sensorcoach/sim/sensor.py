@@ -87,10 +87,6 @@ class Motion:
     def n(self) -> int:
         return int(self.pos_m.shape[0])
 
-    @property
-    def rot_wb(self) -> Rotation:
-        return Rotation.from_quat(self.quat_wb)
-
 
 def orientation(ch: np.ndarray) -> np.ndarray:
     """World-from-body quaternions of the channel track (see :mod:`.kinematics`)."""
@@ -233,7 +229,6 @@ class Measured:
     acc_g: np.ndarray
     gyr_dps: np.ndarray | None
     kept: np.ndarray  # boolean mask over the full sample grid
-    sensor_time_nominal: np.ndarray  # sensor clock of every sample on the grid (no jitter)
 
 
 def _lowpass(x: np.ndarray, fs: float, fc: float) -> np.ndarray:
@@ -304,4 +299,4 @@ def measure(motion: Motion, spec, draw: SensorDraw, rng: np.random.Generator) ->
     if draw.jitter_s:
         jit = np.clip(rng.normal(0, draw.jitter_s, n_s), -0.4 / rate, 0.4 / rate)
     ts = np.round(ts_nom + jit, 5)
-    return Measured(ts[keep], acc[keep], None if gyr is None else gyr[keep], keep, ts_nom)
+    return Measured(ts[keep], acc[keep], None if gyr is None else gyr[keep], keep)

@@ -176,7 +176,7 @@ class Choreographer:
     def _ln(self, sigma: float) -> float:
         return float(np.exp(self.rng.normal(0.0, sigma)))
 
-    def new_geom(self, side: str | None = None, bar_theta0: float | None = None) -> SetGeom:
+    def new_geom(self, side: str | None = None) -> SetGeom:
         a, r = self.ath, self.rng
         sz = a.shoulder_z + r.normal(0, 0.008)
         hb = a.hip_bottom_z + r.normal(0, 0.008)
@@ -196,8 +196,7 @@ class Choreographer:
             obliq = r.uniform(3, 10) * DEG * (1 if side == "left" else -1)
         else:
             obliq = 0.0
-        if bar_theta0 is None:
-            bar_theta0 = self.track.state[km.THETA] if not self.hip else 0.0
+        bar_theta0 = self.track.state[km.THETA] if not self.hip else 0.0
         return SetGeom(sx=r.normal(0, 0.01), sz=sz, torso_l=L, phi_b=phi_b, phi_t=phi_t,
                        tilt=a.tilt_max * self._ln(0.1), obliq=obliq,
                        psi=r.normal(0, 2.0) * DEG, bar_theta0=float(bar_theta0), side=side,
@@ -831,8 +830,7 @@ class Choreographer:
                     tgt[0:3] += r.normal(0, 0.008, 3)
                     tgt[km.THETA] += r.normal(0, 4) * DEG
                     tr.move(r.uniform(0.6, 1.4), tgt, self.ENV_BAR_ON_HIPS)
-                    self.geom.bar_theta0 = tgt[km.THETA] - (self.pose_s(0.0)[0, km.THETA]
-                                                            - self.geom.bar_theta0)
+                    self.geom.bar_theta0 = tgt[km.THETA]  # pose_s(0) has theta == bar_theta0
                     tr.move(r.uniform(0.6, 1.4), self.pose_s(0.0)[0], self.ENV_BAR_ON_HIPS)
 
     # --- phases of the session ------------------------------------------------------------
@@ -922,10 +920,7 @@ class Choreographer:
                 self.settle(int(r.integers(1, 3)))
             else:
                 self.bar_on_hips_rest(max(1.0, t_end - self.track.t - 3.0))
-                bar_theta = self.track.state[km.THETA]
-                self.geom = self.new_geom(side, bar_theta0=bar_theta)
-                self.geom.bar_theta0 = bar_theta - (self.pose_s(0.0)[0, km.THETA]
-                                                    - self.geom.bar_theta0)
+                self.geom = self.new_geom(side)  # keeps the bar's current roll
                 with self.activity("settling"):
                     self.track.move(r.uniform(0.8, 1.6), self.pose_s(0.0)[0], self.ENV_MOVE)
                 self.settle(int(r.integers(0, 2)))

@@ -90,9 +90,10 @@ def _perturb(ch: np.ndarray, fs: float, rng: np.random.Generator,
     the hip belt's slips on the pelvis (a lasting small rotation, eased in over a movement)."""
     n = ch.shape[0]
     out = ch[:, : km.N_CH].copy()
-    for i0, i1, rv in slips:
-        ramp = km.bell_progress((np.arange(n - i0)) / max(i1 - i0, 1), 2, 2)
-        out[i0:, km.B] += ramp[:, None] * rv[None, :]
+    for i0, i1, rv in slips:  # eased in over [i0, i1), then held
+        ramp = km.bell_progress(np.arange(i1 - i0) / max(i1 - i0, 1), 2, 2)
+        out[i0:i1, km.B] += ramp[:, None] * rv[None, :]
+        out[i1:, km.B] += rv[None, :]
     sway = km.smooth_envelope(ch[:, km.ENV_SWAY], fs, 0.8)
     rot = km.smooth_envelope(ch[:, km.ENV_ROT], fs, 0.8)
     trem = km.smooth_envelope(ch[:, km.ENV_TREMOR], fs, 0.2)
