@@ -106,7 +106,7 @@ class _Simulation:
             speed = self.args.speed if self.args.speed and self.args.speed > 0 else 1.0
             self.sim = SimulatedSensor(self.args.simulate, speed=speed, fault=self.args.fault,
                                        seed=self.args.seed,
-                                       kind=getattr(self.args, "sensor", "stub")).start()
+                                       kind=self.args.sensor).start()
         return self.sim
 
     def __exit__(self, *exc: object) -> None:
@@ -142,7 +142,7 @@ def _device(args: argparse.Namespace, sim: Any, scan_s: float = 3.0) -> str:
 
     from .client import scan
 
-    kind = getattr(args, "sensor", "stub")
+    kind = args.sensor
     found = [d for d in asyncio.run(scan(scan_s)) if d.kind == kind]
     if len(found) == 1:
         print(f"sensorcoach: using {found[0].name or '-'} ({found[0].address})",
@@ -211,7 +211,6 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
 
     device = _device(args, sim)
     if sim is not None:
-        meta.setdefault("sensor", "sensorcoach-emulator")
         meta["sensor"] += f" (emulated: {args.simulate})"
     ev_file = None
     if events_out == "-":
