@@ -32,6 +32,8 @@ FORMAT_KEY = "sensorcoach-recording"
 FORMAT_VERSION = "1"
 
 MOUNTS = ("hip", "bar")
+#: Sensor kinds of the live BLE path (``--sensor``; see sensorcoach.ble.profiles).
+SENSOR_KINDS = ("stub", "polar", "witmotion")
 
 # --- plausibility limits where data enters ---------------------------------------------
 MIN_SAMPLE_RATE_HZ = 10.0

@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import DeviceError, PacketError
 from ..types import SampleChunk
 from . import protocol as H
-from .profiles import STUB, SensorProfile
+from .profiles import STUB, SensorProfile, kind_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,21 +54,6 @@ class FoundDevice:
         return self.kind == "stub"
 
 
-_POLAR_PMD = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
-_WITMOTION = "0000ffe5-0000-1000-8000-00805f9a34fb"
-
-
-def _kind(name: str | None, uuids: list[str]) -> str | None:
-    low = (name or "").lower()
-    if H.SERVICE_UUID in uuids or low.startswith("sensorcoach"):
-        return "stub"
-    if _POLAR_PMD in uuids or low.startswith("polar h10"):
-        return "polar"
-    if _WITMOTION in uuids or low.startswith(("wt901", "bwt901")):
-        return "witmotion"
-    return None
-
-
 async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[FoundDevice]:
     """Scan for ``timeout_s`` seconds; return known sensors (or every device).
 
@@ -85,7 +70,7 @@ async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[Fou
     out = []
     for dev, adv in found.values():
         uuids = [u.lower() for u in (adv.service_uuids or [])]
-        kind = _kind(dev.name or adv.local_name, uuids)
+        kind = kind_of(dev.name or adv.local_name, uuids)
         if kind or all_devices:
             out.append(FoundDevice(dev.name, dev.address, adv.rssi, kind))
     out.sort(key=lambda d: (d.kind is None, d.kind != "stub", -(d.rssi or -999)))

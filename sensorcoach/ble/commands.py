@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..consts import MOUNTS
+from ..consts import MOUNTS, SENSOR_KINDS
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
 
 
 def _add_sensor_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sensor", choices=("stub", "polar", "witmotion"), default="stub",
+    p.add_argument("--sensor", choices=SENSOR_KINDS, default="stub",
                    help="sensor protocol: 'stub' the sensorcoach firmware (default), 'polar' "
                         "a Polar H10 accelerometer (PMD), 'witmotion' a WitMotion BWT901BLE")
 

@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from ..consts import SENSOR_KINDS as KINDS
 from ..errors import SensorcoachError
 from . import _fw
 
 INF = math.inf
-KINDS = ("stub", "polar", "witmotion")
 
 
 @dataclass

@@ -183,4 +183,4 @@ async def _stop(client: Any) -> None:
 
 
 POLAR = SensorProfile("polar", "Polar H10 (PMD accelerometer)", PMD_SERVICE_UUID,
-                      PMD_DATA_UUID, PolarDecoder, _start, _stop, has_gyro=False)
+                      PMD_DATA_UUID, PolarDecoder, _start, _stop, ("polar h10",))

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..consts import SENSOR_KINDS
 from ..types import SampleChunk
 from . import protocol as H
 
@@ -48,6 +49,8 @@ class SensorProfile:
         Written to the recording's ``sensor`` metadata.
     service_uuid, data_uuid : str
         The streaming service and its notifying characteristic.
+    name_prefixes : tuple of str
+        Lower-case advertised-name prefixes that identify the sensor when scanning.
     make_decoder : callable
         ``make_decoder(rate_hz or None) -> Decoder``, one per stream (kept across
         reconnects).
@@ -66,7 +69,7 @@ class SensorProfile:
     make_decoder: Callable[[int | None], Decoder]
     start: Callable[[Any, int | None, NotifyCallback, dict[str, Any]], Awaitable[None]]
     stop: Callable[[Any], Awaitable[None]]
-    has_gyro: bool = True
+    name_prefixes: tuple[str, ...] = ()
 
 
 class StubDecoder:
@@ -101,7 +104,7 @@ async def _stub_stop(client: Any) -> None:
 
 
 STUB = SensorProfile("stub", "sensorcoach-stub 0.1", H.SERVICE_UUID, H.DATA_UUID,
-                     StubDecoder, _stub_start, _stub_stop)
+                     StubDecoder, _stub_start, _stub_stop, ("sensorcoach",))
 
 
 def get_profile(key: str) -> SensorProfile:
@@ -118,4 +121,14 @@ def get_profile(key: str) -> SensorProfile:
         from .witmotion import WITMOTION
 
         return WITMOTION
-    raise DeviceError(f"unknown sensor {key!r}: use stub, polar or witmotion")
+    raise DeviceError(f"unknown sensor {key!r}: use {', '.join(SENSOR_KINDS)}")
+
+
+def kind_of(name: str | None, uuids: list[str]) -> str | None:
+    """The profile a scanned device looks like (by advertised service or name), or None."""
+    low = (name or "").lower()
+    for key in SENSOR_KINDS:
+        p = get_profile(key)
+        if p.service_uuid in uuids or low.startswith(p.name_prefixes):
+            return key
+    return None

@@ -141,4 +141,4 @@ async def _stop(client: Any) -> None:
 
 
 WITMOTION = SensorProfile("witmotion", "WitMotion BWT901BLE", WIT_SERVICE_UUID,
-                          WIT_NOTIFY_UUID, WitMotionDecoder, _start, _stop)
+                          WIT_NOTIFY_UUID, WitMotionDecoder, _start, _stop, ("wt901", "bwt901"))
