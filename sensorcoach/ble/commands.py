@@ -248,6 +248,11 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
                               give_up_s=args.give_up, profile=get_profile(args.sensor),
                               acquire_notify=args.acquire_notify,
                               on_state=display.on_state if display is not None else None)
+        # polar/witmotion decoders know the nominal rate (theirs when none was asked for);
+        # a WitMotion chunk is one sample, too few for the session to measure it
+        nominal = getattr(stream.decoder, "rate_hz", None)
+        if nominal:
+            session.meta.setdefault("sample_rate_hz", f"{nominal:g}")
         helpers = []
         if args.duration:
             helpers.append(loop.create_task(_stop_after(stop, args.duration)))
