@@ -82,6 +82,7 @@ class SensorPeripheral:
         self._ble.gatts_write(self._h_status, self._sampler.status())
         self._clock_us = 0
         self._missed_ticks = 0
+        self._tick_ref = self._tick  # made once: a bound method allocates, the timer IRQ must not
         self._name = name
         self._timer = Timer(0)  # a hardware timer id that exists on the port (ESP32: 0..3)
         self._arm_timer()
@@ -94,14 +95,14 @@ class SensorPeripheral:
 
     def _on_timer(self, _t):
         try:
-            micropython.schedule(self._tick, 0)
+            micropython.schedule(self._tick_ref, 0)
         except RuntimeError:
-            # schedule queue full: keep the clock honest, the sample is lost
-            self._missed_ticks += 1
-            self._clock_us = (self._clock_us + self._sampler.interval_us) % P.CLOCK_MOD
+            self._missed_ticks += 1  # schedule queue full: that sample is lost
 
     def _tick(self, _):
-        self._clock_us = (self._clock_us + self._sampler.interval_us) % P.CLOCK_MOD
+        # the clock also skips the periods of missed ticks (big-int arithmetic: not in the IRQ)
+        n, self._missed_ticks = 1 + self._missed_ticks, 0
+        self._clock_us = (self._clock_us + n * self._sampler.interval_us) % P.CLOCK_MOD
         self._sampler.tick(self._clock_us)
 
     def _send(self, packet):
