@@ -257,7 +257,7 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
         if args.duration:
             helpers.append(loop.create_task(_stop_after(stop, args.duration)))
         if sim is not None:
-            helpers.append(loop.create_task(_stop_at_sim_end(stop, sim)))
+            helpers.append(loop.create_task(_stop_at_sim_end(stop, sim, stream)))
         try:
             return await stream.run(stop)
         finally:
@@ -292,10 +292,15 @@ async def _stop_after(stop: Any, seconds: float) -> None:
     stop.set()
 
 
-async def _stop_at_sim_end(stop: Any, sim: Any) -> None:
+async def _stop_at_sim_end(stop: Any, sim: Any, stream: Any) -> None:
     import asyncio
 
     while not sim.find("end") and sim.alive:
         await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)  # the last notifications are on their way
+    # the last notifications are on their way (a backlog at high rates): stop once they
+    # have stopped arriving for 0.5 s
+    seen = -1
+    while stream.stats.notifications != seen:
+        seen = stream.stats.notifications
+        await asyncio.sleep(0.5)
     stop.set()
