@@ -213,8 +213,9 @@ class RepDetector:
 
     # -- state ----------------------------------------------------------------------------
     def _start(self, front) -> None:
-        self.front = front or FrontEnd()
+        self.front = front or FrontEnd(mounts=(self.mount,))
         self.hist = History(rate_hz=GRID_RATE_HZ,
+                            fields=("tilt_rate_dps",) if self.mount == "hip" else (),
                             extra=("vbar_mps",) if self.mount == "bar" else ())
         # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
         enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]

@@ -247,9 +247,9 @@ class Features:
     u: np.ndarray  # (n, 3) gravity direction, sensor frame (unit)
     gyr_dps: np.ndarray  # (n, 3) low-passed angular rate, sensor frame; NaN without a gyro
     az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
-    tilt_rate_dps: np.ndarray  # its smoothed derivative
+    tilt_rate_dps: np.ndarray | None  # its smoothed derivative (hip)
     walking: np.ndarray  # 1 where step impacts were felt in the trailing second
-    at_rest: np.ndarray  # 1 where |f| is steady and at its rest level (a rest candidate)
+    at_rest: np.ndarray | None  # 1 where |f| is steady and at its rest level (bar)
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -278,6 +278,9 @@ class FrontEnd:
     gyro_crossover_hz : float
         With a gyroscope, the tilt rate comes from the accelerometer below this frequency
         and from the gyroscope above it.
+    mounts : tuple of {"hip", "bar"}
+        The mounts whose signals to compute: ``tilt_rate_dps`` (hip) and ``at_rest`` (bar)
+        are ``None`` when no detector reads them.
     """
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
@@ -285,11 +288,12 @@ class FrontEnd:
                  still_std_g: float = 0.006, rest_tol_g: float = 0.008,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
                  gyro_crossover_hz: float = 0.5,
-                 rate_hz: float = GRID_RATE_HZ):
+                 rate_hz: float = GRID_RATE_HZ, mounts: tuple[str, ...] = ("hip", "bar")):
         from scipy.signal import butter
 
         fs = rate_hz
         self.rate_hz = rate_hz
+        self.mounts = tuple(mounts)
         self.rest_tol_g = rest_tol_g
         self.resampler = Resampler(rate_hz=rate_hz)
         self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
@@ -344,13 +348,15 @@ class FrontEnd:
         still = ((std < np.maximum(self.still_std_g, 2.0 * floor)) & full).astype(np.int64)
         rest = self._rest(m, still)
         az = (m - rest) * STANDARD_GRAVITY_MPS2
-        # a rest candidate: steady AND at the rest level (the flat extremum of a smooth
-        # acceleration lobe is steady too, but not at rest)
-        m_slow = self._m_slow(m)
-        tol = np.maximum(self.rest_tol_g, 3.0 * floor)
-        at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
-
-        rate = self._tilt_rate(u, gyr)
+        at_rest = rate = None  # computed only for a mount that reads them
+        if "bar" in self.mounts:
+            # a rest candidate: steady AND at the rest level (the flat extremum of a smooth
+            # acceleration lobe is steady too, but not at rest)
+            m_slow = self._m_slow(m)
+            tol = np.maximum(self.rest_tol_g, 3.0 * floor)
+            at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
+        if "hip" in self.mounts:
+            rate = self._tilt_rate(u, gyr)
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
         gyr_dps = gyr if gyr is not None else np.full((len(k), 3), np.nan)
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,

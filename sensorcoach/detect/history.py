@@ -6,15 +6,15 @@ import numpy as np
 
 from .frontend import Features
 
-_FIELDS = ("k", "t_s", "raw_m_g", "az_mps2", "tilt_rate_dps",
-           "walking")
+_FIELDS = ("k", "t_s", "raw_m_g", "az_mps2", "walking")
 
 
 class History:
     """Keeps at least ``keep_s`` seconds of features (grid indices may jump at gaps)."""
 
-    def __init__(self, *, keep_s: float = 60.0, rate_hz: float = 50.0, extra=()):
+    def __init__(self, *, keep_s: float = 60.0, rate_hz: float = 50.0, fields=(), extra=()):
         self.keep = int(keep_s * rate_hz)
+        self.fields = _FIELDS + tuple(fields)  # columns copied from the features
         self.extra = tuple(extra)  # columns filled later with put (zero until then)
         self.cols: dict[str, np.ndarray] = {}
         self.u = np.empty((0, 3))
@@ -25,13 +25,13 @@ class History:
 
     def append(self, f: Features) -> None:
         if not self.cols:
-            self.cols = {name: getattr(f, name).copy() for name in _FIELDS}
+            self.cols = {name: getattr(f, name).copy() for name in self.fields}
             for name in self.extra:
                 self.cols[name] = np.zeros(len(f))
             self.u = f.u.copy()
             self.gyr_dps = f.gyr_dps.copy()
         else:
-            for name in _FIELDS:
+            for name in self.fields:
                 self.cols[name] = np.concatenate([self.cols[name], getattr(f, name)])
             for name in self.extra:
                 self.cols[name] = np.concatenate([self.cols[name], np.zeros(len(f))])

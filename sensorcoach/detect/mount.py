@@ -73,6 +73,7 @@ class AutoMountDetector:
         if not ready:  # undecided (at the end too: report nothing rather than guess)
             return []
         self._winner = min(ready, key=lambda m: (ready[m], m))
+        self._front.mounts = (self._winner,)  # the other mount's signals are not read again
         now = self._dets[self._winner]._newest_t
         released = [dataclasses.replace(ev, at_s=max(ev.at_s, now)) for ev in
                     self._held[self._winner]]
