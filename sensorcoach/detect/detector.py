@@ -20,8 +20,9 @@ How it works (the physics)
   duration, and a rotation that fits the mount (a bar barely rotates; a pelvis does). Walking
   (small fast tilts), getting up (too large, too much rotation), rolling the bar (rotation
   without rise) and plate knocks (g-level spikes) fail those tests.
-* The mount comes from metadata or the caller; otherwise both channels run and the first
-  confirmed concentric decides (rotation >= ``hip_min_deg`` means hip).
+* The mount comes from metadata or the caller; otherwise
+  :class:`~sensorcoach.detect.mount.AutoMountDetector` runs one detector per mount and the
+  first to count two reps in a set decides.
 
 Event times are where the segment's rate profile starts / stops, extrapolated to zero from
 two level crossings assuming the bell-shaped velocity of smooth human movement
@@ -58,12 +59,11 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 class Segment:
     """A refined movement segment (times already corrected for filter delay)."""
 
-    channel: str
     direction: int  # +1 up, -1 down (physical, after sign resolution)
     tilt_dir: int  # direction of the raw rate signal
     t_start: float
     t_end: float
-    amp: float  # channel units (deg for hip, m for bar), >= 0
+    amp: float  # the mount's units (deg for hip, m for bar), >= 0
     dz_m: float  # zero-velocity-updated vertical displacement
     peak_v_mps: float  # signed peak vertical velocity
     rotation_deg: float
@@ -231,11 +231,11 @@ class RepDetector:
         self._pending: list[RawSegment] = []  # closed raw segments, by k_end
         self._last_seg_end_k = -10**9
         self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps
-        #: per channel: a set's first concentric, awaiting its lowering
+        #: a set's first concentric, awaiting its lowering
         self._first: Segment | None = None
-        #: per channel: (bottom, lockout) gravity directions of the last counted rep
+        #: (bottom, lockout) gravity directions of the last counted rep
         self._poses: tuple[np.ndarray, np.ndarray] | None = None
-        #: per channel: a partial concentric inside a set, awaiting its lowering
+        #: a partial concentric inside a set, awaiting its lowering
         self._partial: Segment | None = None
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
@@ -451,7 +451,7 @@ class RepDetector:
             direction = raw.direction
         else:
             direction = self._hip_direction(raw.direction, dz)
-        return Segment(channel=ch, direction=direction, tilt_dir=raw.direction,
+        return Segment(direction=direction, tilt_dir=raw.direction,
                        t_start=t_start, t_end=t_end, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
@@ -498,7 +498,7 @@ class RepDetector:
         dur = s.t_end - s.t_start
         if not (self.min_concentric_s <= dur <= self.max_concentric_s) or s.knock:
             return False
-        if s.channel == "hip":
+        if self.mount == "hip":
             # inside a set the set's own range sets the floor (partial reps are small);
             # outside, an absolute one keeps walking sway and settling out
             min_deg = self.hip_min_deg
@@ -525,18 +525,17 @@ class RepDetector:
         return (min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 
-    @staticmethod
-    def _lowers(s: Segment, up: Segment) -> bool:
+    def _lowers(self, s: Segment, up: Segment) -> bool:
         """``s`` moves back the way ``up`` came. On a hip mount the tilt direction says so
         exactly (the rise estimate of a rotating pelvis is only rough)."""
-        if s.channel == "hip":
+        if self.mount == "hip":
             return s.tilt_dir == -up.tilt_dir
         return s.direction < 0
 
     def _is_big_move(self, s: Segment) -> bool:
         """A movement far larger than a hip thrust: the athlete left the lifting position."""
         # judged by rotation only: the rise estimate is what drifts when things go wrong
-        if s.channel == "hip":
+        if self.mount == "hip":
             return s.amp > self.hip_max_deg
         return s.rotation_deg > 45.0
 
@@ -630,7 +629,7 @@ class RepDetector:
         if not (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
                 and _angle_deg(s.u_end, top) <= self.known_pose_deg):
             return False
-        if s.channel == "hip":
+        if self.mount == "hip":
             return True
         # a full rep's range, as in the previous set (within the partial-rep band)
         ref = self._ref_amp
@@ -657,7 +656,7 @@ class RepDetector:
         events: list = []
         self._first = None  # anything still waiting came before this rep: obsolete
         rep = self._last_rep
-        if s.channel == "hip":
+        if self.mount == "hip":
             self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
         if rep is not None:
             if s.t_start - self._rep_end(rep) < 0.15:
@@ -688,7 +687,7 @@ class RepDetector:
         else:
             events.append(RepEvent(set=new.set_index, rep=count, at_s=self._newest_t,
                                    top_s=s.t_end, start_s=s.t_start,
-                                   rom_m=s.dz_m if s.channel == "bar" else None))
+                                   rom_m=s.dz_m if self.mount == "bar" else None))
         return events
 
     def _reference_amp(self) -> float | None:
@@ -728,7 +727,7 @@ class RepDetector:
         if (nxt is not None and down is not None and nxt.peak_abs_acc_g >= self.bounce_acc_g
                 and down.peak_frac >= 0.6):
             flags.append(FLAG_BOUNCE)
-        report_kin = up.channel == "bar"
+        report_kin = self.mount == "bar"
         conc = up.t_end - up.t_start
         return RepResult(
             index=rep.index, start_s=up.t_start, top_s=up.t_end, descent_s=descent, end_s=end,

@@ -297,7 +297,6 @@ class FrontEnd:
         self.rest_tol_g = rest_tol_g
         self.resampler = Resampler(rate_hz=rate_hz)
         self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
-        self._lp_gyr = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         n_rest = int(round(rest_window_s * fs))
         self.n_still = int(round(still_window_s * fs))
         self._still = _Stillness(self.n_still)
@@ -312,7 +311,6 @@ class FrontEnd:
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
         self._walking = _Walking(int(3 * fs))
         self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
-        self._cf_lo_g = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._d_prev: np.ndarray | None = None
         self._d_held = np.full(3, np.nan)  # never held: global index 0 is evaluated
         self._k_tilt = 0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..consts import STANDARD_GRAVITY_MPS2
+
 
 @dataclass
 class RawSegment:
@@ -130,7 +132,6 @@ class RestToRestSegmenter:
     @property
     def state(self) -> int:
         """Sign of the open movement's velocity once beyond ``enter``, else 0."""
-        from ..consts import STANDARD_GRAVITY_MPS2
         if not self.moving:
             return 0
         v = self._vq * (STANDARD_GRAVITY_MPS2 * self.dt / self.scale)
@@ -145,8 +146,6 @@ class RestToRestSegmenter:
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """Feed grid indices, ``|f|`` (g) and rest candidates; return the segments of the
         movements that ended, and ``(k, corrected velocity)`` of each."""
-        from ..consts import STANDARD_GRAVITY_MPS2
-
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         n = len(k)
@@ -219,8 +218,6 @@ class RestToRestSegmenter:
 
     def _segments(self, k: np.ndarray, m_g: np.ndarray) -> tuple[list[RawSegment], np.ndarray]:
         """One movement from rest to rest: corrected velocity and its up / down segments."""
-        from ..consts import STANDARD_GRAVITY_MPS2
-
         a = (m_g - m_g[:self.n_still].mean()) * STANDARD_GRAVITY_MPS2
         v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]))]) * self.dt
         span = max(int(k[-1] - k[0]), 1)
