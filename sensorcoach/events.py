@@ -32,7 +32,7 @@ class RepEvent:
                              "at_s": _t(self.at_s), "top_s": _t(self.top_s),
                              "start_s": _t(self.start_s)}
         if self.rom_m is not None:
-            d["rom_m"] = round(self.rom_m, 3)
+            d["rom_m"] = _t(self.rom_m)
         return d
 
 
@@ -76,7 +76,7 @@ class GapEvent:
     gap_s: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"event": "gap", "at_s": _t(self.at_s), "gap_s": round(self.gap_s, 3)}
+        return {"event": "gap", "at_s": _t(self.at_s), "gap_s": _t(self.gap_s)}
 
 
 Event = RepEvent | PartialEvent | RepDoneEvent | SetDoneEvent | GapEvent
