@@ -219,10 +219,11 @@ class RepDetector:
                             extra=("vbar_mps",) if self.mount == "bar" else ())
         # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
         enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]
+        self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
         if self.mount == "bar":
             self._segmenter = RestToRestSegmenter(
                 enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
-                n_still=self.front.n_still)
+                n_still=self.front.n_still, join_k=self._lookahead_k)
         else:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
@@ -242,7 +243,6 @@ class RepDetector:
         self._last_rep: _Rep | None = None
         self._ref_amp: float | None = None
         self._newest_t = -math.inf
-        self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
         self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
         #: how far before a segment its onset may be searched (keeps results chunk-exact)
         self._search_k = int(10.0 * GRID_RATE_HZ)
@@ -319,8 +319,7 @@ class RepDetector:
                     self._pending.pop(1)
                     self._pending[0] = RawSegment(raw.direction, raw.k_start, nxt.k_end,
                                                   k_first_end=raw.k_first_end or raw.k_end,
-                                                  k_last_start=nxt.k_start,
-                                                  movement=raw.movement)
+                                                  k_last_start=nxt.k_start)
                     continue
                 if not final:
                     break  # the continuation is still under way
@@ -356,14 +355,15 @@ class RepDetector:
         """The raw segment that continues ``raw`` the same way, starting within
         ``window_k`` of its end: a closed one (pending), ``True`` for one still open,
         ``None`` for none."""
+        if self.mount == "bar":
+            return None  # a bar's movement arrives whole, its pieces already joined
         near = raw.k_end + window_k
         if len(self._pending) > 1:
             nxt = self._pending[1]
-            if (nxt.direction == raw.direction and raw.k_end <= nxt.k_start <= near
-                    and nxt.movement == raw.movement):
+            if nxt.direction == raw.direction and raw.k_end <= nxt.k_start <= near:
                 return nxt
         seg = self._segmenter
-        if self.mount == "hip" and seg.state == raw.direction and raw.k_end <= seg.k_open <= near:
+        if seg.state == raw.direction and raw.k_end <= seg.k_open <= near:
             return True
         return None
 

@@ -24,9 +24,6 @@ class RawSegment:
     #: for a movement merged from pieces: where the first piece ended and the last began
     k_first_end: int | None = None
     k_last_start: int | None = None
-    #: bar mount: the rest-to-rest movement it belongs to (movements never merge: a rest
-    #: separates them, and the next one may not have ended yet)
-    movement: int | None = None
 
 
 class Segmenter:
@@ -100,13 +97,16 @@ class RestToRestSegmenter:
     gentle start, and a candidate that stays steady for ``force_s`` ends the movement
     anyway. Refusing a true rest costs little (the two movements are one interval, still cut
     apart by the corrected velocity); accepting a glide would cut a rep in two. A movement
-    longer than ``max_move_s`` (walking about) ends without segments.
+    longer than ``max_move_s`` (walking about) ends without segments. Pieces of one movement
+    going the same way at most ``join_k`` grid samples apart are one segment.
     """
 
     def __init__(self, *, enter: float, exit: float, dt_s: float, n_still: int,
                  v_floor_mps: float = 0.03, rho: float = 0.5,
-                 force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50):
+                 force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50,
+                 join_k: int = 0):
         self.enter, self.exit, self.dt = enter, exit, dt_s
+        self.join_k = join_k
         self.n_still = n_still
         self.v_floor, self.rho = v_floor_mps, rho
         self.force_n = int(round(force_s / dt_s))
@@ -124,7 +124,6 @@ class RestToRestSegmenter:
         self._vq = 0  # uncorrected velocity at the end of the open movement (quantised)
         self.scale = 1e6  # |f| quantum for exact sums (1 micro-g)
         self._peak = 0.0  # largest |velocity| of the open movement so far
-        self._n_moves = 0
 
     def _quantise(self, m_g: np.ndarray) -> np.ndarray:
         return np.round((m_g - self._level) * self.scale).astype(np.int64)
@@ -226,7 +225,14 @@ class RestToRestSegmenter:
         segs = hyst.push(k, v)
         if hyst.state != 0 and hyst.k_open is not None:
             segs.append(RawSegment(hyst.state, int(hyst.k_open), int(k[-1])))
-        self._n_moves += 1
+        joined: list[RawSegment] = []
         for seg in segs:
-            seg.movement = self._n_moves
-        return segs, v
+            last = joined[-1] if joined else None
+            if (last is not None and seg.direction == last.direction
+                    and seg.k_start <= last.k_end + self.join_k):
+                joined[-1] = RawSegment(last.direction, last.k_start, seg.k_end,
+                                        k_first_end=last.k_first_end or last.k_end,
+                                        k_last_start=seg.k_start)
+            else:
+                joined.append(seg)
+        return joined, v
