@@ -141,10 +141,25 @@ class RestToRestSegmenter:
         """Grid index of the oldest sample the open movement still needs."""
         return next((int(p[0]) for p in self._k_parts if len(p)), -1)
 
+    #: grid samples per pass: every step of a pass scans what is left of it
+    BLOCK = 512
+
     def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """Feed grid indices, ``|f|`` (g) and rest candidates; return the segments of the
         movements that ended, and ``(k, corrected velocity)`` of each."""
+        # chunk-exact, so a long chunk goes in blocks: the same result in linear time
+        segs: list[RawSegment] = []
+        vels: list[tuple[np.ndarray, np.ndarray]] = []
+        for i in range(0, len(k), self.BLOCK):
+            b = slice(i, i + self.BLOCK)
+            s, v = self._push(k[b], m_g[b], at_rest[b])
+            segs += s
+            vels += v
+        return segs, vels
+
+    def _push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
+              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         n = len(k)
