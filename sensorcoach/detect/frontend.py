@@ -311,6 +311,7 @@ class FrontEnd:
         self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
         self._walking = _Walking(int(3 * fs))
         self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
+        self._stream_gyr: bool | None = None  # decided by the first chunk
         self._d_prev: np.ndarray | None = None
         self._d_held = np.full(3, np.nan)  # never held: global index 0 is evaluated
         self._k_tilt = 0
@@ -323,8 +324,16 @@ class FrontEnd:
                                   + _group_delay_s(butter(2, rate_lp_hz, fs=fs), fs))
 
     def push(self, chunk: SampleChunk) -> tuple[Features | None, list]:
-        has_gyr = chunk.gyr_dps is not None
-        x = chunk.acc_g if not has_gyr else np.hstack([chunk.acc_g, chunk.gyr_dps])
+        # the first chunk decides whether the stream has a gyroscope; a live stream may
+        # later mix in chunks without one (or with one): the filters keep their shape, a
+        # missing gyro reads zero and is marked unknown (NaN) in ``gyr_dps``
+        if self._stream_gyr is None:
+            self._stream_gyr = chunk.gyr_dps is not None
+        has_gyr = self._stream_gyr
+        gyr_in = chunk.gyr_dps
+        if has_gyr and gyr_in is None:
+            gyr_in = np.zeros_like(chunk.acc_g)
+        x = chunk.acc_g if not has_gyr else np.hstack([chunk.acc_g, gyr_in])
         k, t, xg, gaps = self.resampler.push(chunk.time_s, np.asarray(x, dtype=float))
         if len(k) == 0:
             return None, gaps
@@ -354,14 +363,16 @@ class FrontEnd:
             tol = np.maximum(self.rest_tol_g, 3.0 * floor)
             at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
         if "hip" in self.mounts:
-            rate = self._tilt_rate(u, gyr)
+            rate = self._tilt_rate(u, gyr, gyr_known=chunk.gyr_dps is not None)
         walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
-        gyr_dps = gyr if gyr is not None else np.full((len(k), 3), np.nan)
+        gyr_dps = (gyr if gyr is not None and chunk.gyr_dps is not None
+                   else np.full((len(k), 3), np.nan))
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
                          tilt_rate_dps=rate, walking=walking, at_rest=at_rest)
         return feats, gaps
 
-    def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None) -> np.ndarray:
+    def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None, *,
+                   gyr_known: bool = True) -> np.ndarray:
         us = self._u_slow(u)
         us /= np.maximum(np.linalg.norm(us, axis=1), 1e-9)[:, None]
         w = u - (u * us).sum(axis=1)[:, None] * us
@@ -401,7 +412,8 @@ class FrontEnd:
             # slowly but is bent by linear acceleration in fast reps; the gyro's rate about
             # the arc axis (du/dt = u x w, so du/dt . d = w . (d x u)) is immune to linear
             # acceleration and its bias is removed by the high-pass
-            gyro_rate = (gyr * np.cross(d, u)).sum(axis=1)
+            # a chunk without gyro data in a gyro stream: the accelerometer's rate stands in
+            gyro_rate = (gyr * np.cross(d, u)).sum(axis=1) if gyr_known else rate
             lo = self._cf_lo(np.stack([rate, gyro_rate], axis=1))
             rate = lo[:, 0] + gyro_rate - lo[:, 1]
         return self._rate_lp(rate)
