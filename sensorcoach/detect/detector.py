@@ -231,6 +231,9 @@ class RepDetector:
                        else self.front.delay_tilt_rate_s)
         self._pending: list[RawSegment] = []  # closed raw segments, by k_end
         self._last_seg_end_k = -10**9
+        #: the last uncounted hip movement each way and the search bound before it
+        #: (see _late_join)
+        self._prev_piece: dict[int, tuple[RawSegment, int]] = {}
         self._hip_sign = 0  # +1: rising tilt is up; learned from counted reps
         #: a set's first concentric, awaiting its lowering
         self._first: Segment | None = None
@@ -329,11 +332,46 @@ class RepDetector:
                 t_raw = float(self.hist["t_s"][self.hist.index(raw.k_start)])
                 if t_raw - self._rep_end(self._last_rep) > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
+            raw = self._late_join(raw)
+            lo_k = self._last_seg_end_k
             seg = self._refine(raw, k_end + self._lookahead_k)
             self._last_seg_end_k = raw.k_end
-            if seg is not None:
-                events.extend(self._on_segment(seg))
+            seg_events = self._on_segment(seg) if seg is not None else []
+            events.extend(seg_events)
+            if self.mount == "hip":
+                if seg_events:
+                    self._prev_piece.clear()
+                else:
+                    self._prev_piece[raw.direction] = (raw, lo_k)
         return events
+
+    def _reversal_deg(self, direction: int, k0: int, k1: int) -> float:
+        """How far the tilt turned back against ``direction`` between grid indices."""
+        h = self.hist
+        i0, i1 = max(0, h.index(k0)), h.index(k1)
+        if i1 <= i0:
+            return 0.0
+        r = h[self._rate_key][i0:i1 + 1] * direction
+        return float(np.clip(-r, 0.0, None).sum()) / GRID_RATE_HZ
+
+    def _late_join(self, raw: RawSegment) -> RawSegment:
+        """Without a gyro, the hips' own acceleration bends the accelerometer's tilt in
+        the middle of a fast movement: its rate can dip for a moment below zero (longer
+        than the look-ahead) and split one movement in two. When the first piece was not
+        counted and the second follows within the merge window, having turned back by no
+        more than a degree (a lowering turns back by far more), they are one movement.
+        Counting waits for the second piece's end anyway: no delay."""
+        prev = self._prev_piece.get(raw.direction)
+        if prev is None or self._cur is None:
+            return raw
+        p, lo_k = prev
+        if (raw.k_start - p.k_end > self._merge_k
+                or self._reversal_deg(raw.direction, p.k_end, raw.k_start) >= 3.0):
+            return raw
+        self._last_seg_end_k = lo_k
+        return RawSegment(raw.direction, p.k_start, raw.k_end,
+                          k_first_end=p.k_first_end or p.k_end,
+                          k_last_start=raw.k_last_start or raw.k_start)
 
     def _may_continue(self, raw: RawSegment) -> bool:
         """Over the look-ahead after ``raw`` the rate kept its sign and picked up again,
@@ -348,8 +386,10 @@ class RepDetector:
         if i1 >= len(h) or i1 <= i0:
             return False
         r = h[self._rate_key][i0:i1 + 1] * raw.direction
-        exit_ = self._segmenter.exit
-        return bool(r.min() > -exit_ and r[-1] > r[0] and r[-1] > exit_)
+        # a dip of the rate: the hips' own acceleration bends the accelerometer's tilt
+        # mid-movement (without a gyro); a lowering turns back by far more than a degree
+        return bool(self._reversal_deg(raw.direction, raw.k_end, raw.k_end + self._lookahead_k)
+                    < 1.0 and r[-1] - r.min() > self._segmenter.exit)
 
     def _continuation(self, raw: RawSegment, window_k: int) -> RawSegment | bool | None:
         """The raw segment that continues ``raw`` the same way, starting within
@@ -400,11 +440,13 @@ class RepDetector:
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
             return None
-        # the range is the whole merged movement's; but when the faster piece came first,
-        # the movement proper ended with it and the slower rest is a settle or squeeze in
-        # the pause (a glute squeeze tilts the pelvis on at lockout): the event ends there
+        # the range is the whole merged movement's; but when the faster piece came first
+        # and covered most of the way, the movement proper ended with it and the slower
+        # rest is a settle or squeeze in the pause (a glute squeeze tilts the pelvis on at
+        # lockout): the event ends there
         t_end_move = t_end
-        if raw.k_first_end is not None and r[ip_on] >= r[ip_off]:
+        if (raw.k_first_end is not None and r[ip_on] >= r[ip_off]
+                and r[i0:i_fe].sum() >= r[i_fe:i1].sum()):
             i_b = min(i_lim, h.index(raw.k_first_end + self._lookahead_k))
             t_first = _onset(t, r, ip_on, i_b, float(r[ip_on]), lo, hi, backward=False)
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
