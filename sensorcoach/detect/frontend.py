@@ -73,6 +73,23 @@ class _TrailingSum:
         return out
 
 
+class _Delay:
+    """The stream delayed by ``n`` samples (its first value stands in before it starts)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.tail: np.ndarray | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.n == 0:
+            return x
+        if self.tail is None:
+            self.tail = np.full(self.n, x[0])
+        full = np.concatenate([self.tail, x])
+        self.tail = full[-self.n:]
+        return full[:len(x)]
+
+
 class _Stillness:
     """Trailing standard deviation of ``|f|`` over ``window`` samples (exact integer sums)."""
 
@@ -320,6 +337,7 @@ class FrontEnd:
         # Low-frequency group delays (s) of the signal chains, used to undo filter lag in
         # event times. Derived from the filter designs, not from data.
         self.delay_acc_s = _group_delay_s(butter(2, lp_hz, fs=fs), fs)
+        self._raw_delayed = _Delay(int(round(self.delay_acc_s * fs)))
         self.delay_tilt_rate_s = (self.delay_acc_s + 0.5 / fs
                                   + _group_delay_s(butter(2, rate_lp_hz, fs=fs), fs))
 
@@ -364,7 +382,9 @@ class FrontEnd:
             at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
         if "hip" in self.mounts:
             rate = self._tilt_rate(u, gyr, gyr_known=chunk.gyr_dps is not None)
-        walking = self._walking(np.clip(raw_m, 0.0, 3.0) - m)
+        # impacts stand out of |f| against its low-passed level, compared at the same
+        # moment (the filter's delay would make every fast smooth rep an "impact")
+        walking = self._walking(self._raw_delayed(np.clip(raw_m, 0.0, 3.0)) - m)
         gyr_dps = (gyr if gyr is not None and chunk.gyr_dps is not None
                    else np.full((len(k), 3), np.nan))
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
