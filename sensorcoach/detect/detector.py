@@ -330,7 +330,7 @@ class RepDetector:
             # a set times out at a moment fixed by the stream, not by where a chunk ended
             if self._last_rep is not None:
                 t_raw = float(self.hist["t_s"][self.hist.index(raw.k_start)])
-                if t_raw - self._rep_end(self._last_rep) > self.set_gap_s + 1.0:
+                if t_raw - self._set_last_s() > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
             raw = self._late_join(raw)
             lo_k = self._last_seg_end_k
@@ -601,6 +601,12 @@ class RepDetector:
                 return events + self._count_lowered(pend, s)
             if s.direction < 0:
                 return events
+            if self._back_at_start(s, pend) and len(self._cur.reps) >= 2:
+                # a lowering too slow to show as a movement: the next rise starts where
+                # the partial rep started, so the hips came back down (in a set of a few
+                # reps already: a "set" of one may be a settling movement, see below)
+                events.extend(self._count(pend))
+                rep = self._last_rep
         if s.direction < 0:
             if rep is not None:
                 if rep.down is None and s.t_start >= rep.up.t_end - 0.05:
@@ -644,6 +650,12 @@ class RepDetector:
             self._partial = s
             return events
         return events + self._count(s)
+
+    def _back_at_start(self, s: Segment, up: Segment) -> bool:
+        """The rise ``s`` starts where the held rise ``up`` started, soon after it."""
+        return (s.direction > 0 and s.u_start is not None and up.u_start is not None
+                and s.t_start <= up.t_end + self.max_hold_s
+                and _angle_deg(s.u_start, up.u_start) <= self.pose_match_deg)
 
     def _confirms(self, s: Segment, up: Segment) -> bool:
         """``s`` is the lowering of the held concentric ``up``."""
@@ -739,6 +751,12 @@ class RepDetector:
             amps.append(self._ref_amp)
         return float(np.median(amps)) if amps else None
 
+    def _set_last_s(self) -> float:
+        """When the open set last moved: its last rep's end, or a partial rep after it
+        that still awaits its lowering."""
+        end = self._rep_end(self._last_rep)
+        return max(end, self._partial.t_end) if self._partial is not None else end
+
     @staticmethod
     def _rep_end(rep: _Rep) -> float:
         return rep.down.t_end if rep.down is not None else rep.up.t_end
@@ -808,7 +826,7 @@ class RepDetector:
             return self._close_set(at_s=self._newest_t)
         t_now = float(self.hist["t_s"][-1])
         idle = self._segmenter.state == 0 and not self._pending
-        if idle and t_now - self._rep_end(rep) > self.set_gap_s + 1.0:
+        if idle and t_now - self._set_last_s() > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
 
