@@ -694,9 +694,13 @@ class RepDetector:
         """Within a set every rep starts where the last one ended and locks out alike."""
         if s.u_start is None or rep.up.u_end is None:
             return True
-        bottom = rep.down.u_end if rep.down is not None and rep.down.u_end is not None \
-            else rep.up.u_start
-        if _angle_deg(s.u_start, bottom) > self.pose_match_deg:
+        # the bottom pose: where the last rep started, or where its lowering ended (the
+        # two differ when that lowering ran on into a bounce; either one may be bent by
+        # the hips' acceleration in a fast movement)
+        bottoms = [rep.up.u_start] if rep.up.u_start is not None else []
+        if rep.down is not None and rep.down.u_end is not None:
+            bottoms.append(rep.down.u_end)
+        if bottoms and min(_angle_deg(s.u_start, b) for b in bottoms) > self.pose_match_deg:
             return False
         # a partial rep stops short of lockout by design: only full-range reps must lock out
         # like the previous one
