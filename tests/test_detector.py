@@ -31,6 +31,11 @@ KNOWN_WEAK_TIMING = {
                                          "lockouts are found ~0.25 s early",
 }
 KNOWN_WEAK_MOUNT: dict[str, str] = {}
+#: one set too many or too few (reviewed, open in issue 2)
+KNOWN_WRONG_SET_COUNT = {
+    "hip_single_leg_2x10_slow_acc_52hz": "a 20-degree movement before the first set, "
+                                         "lowered again, is taken for a set of one rep",
+}
 
 
 def _with_known_weak(paths, known=KNOWN_WEAK):
@@ -49,7 +54,10 @@ def test_reps_match_ground_truth(path, analyses):
     analysis, _ = analyses(path)
     truth = load_truth(path)
     s = score(analysis, truth)
-    assert abs(len(analysis.sets) - len(truth["sets"])) <= 2
+    if path.stem in KNOWN_WRONG_SET_COUNT:
+        assert abs(len(analysis.sets) - len(truth["sets"])) <= 1
+    else:
+        assert len(analysis.sets) == len(truth["sets"])
     assert s.recall >= 0.7 and s.precision >= 0.85, (s.tp, s.fp, s.fn)
     if path.stem in KNOWN_WEAK_TIMING:
         pytest.xfail(KNOWN_WEAK_TIMING[path.stem])
