@@ -272,8 +272,11 @@ def test_acquire_notify_path(simulated, rec100, kind):
 
     stats = asyncio.run(main())
     sim.stop()  # the emulator reports its statistics when it ends
-    calls = sim.find("stats")[0]["method_calls"]
+    emulator_stats = sim.find("stats")[0]
+    calls = emulator_stats["method_calls"]
     assert calls.get("org.bluez.GattCharacteristic1.AcquireNotify") == 2
+    # the client kept reading its socket: the stand-in BlueZ lost nothing unread
+    assert emulator_stats["notifications_lost_unread"] == 0
     assert "org.bluez.GattCharacteristic1.StartNotify" not in calls
     assert stats.connects == 2 and stats.bad_packets == 0
     got = _concat(chunks)

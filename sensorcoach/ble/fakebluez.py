@@ -799,7 +799,8 @@ async def _serve(args: argparse.Namespace) -> int:
     else:
         play.cancel()
     _emit({"event": "stats", **vars(sensor.stats),
-           "notifications": fb.notifications_sent, "method_calls": fb.method_calls})
+           "notifications": fb.notifications_sent,
+           "notifications_lost_unread": fb.acquired_dropped, "method_calls": fb.method_calls})
     await fb.close()
     return 0
 
@@ -914,15 +915,8 @@ class SimulatedSensor:
                 self._cond.wait(min(left, 0.1))
 
     async def wait_for_async(self, name: str, timeout_s: float) -> dict[str, Any] | None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            hit = self.find(name)
-            if hit:
-                return hit[0]
-            if self._proc is not None and self._proc.poll() is not None:
-                return None
-            await asyncio.sleep(0.05)
-        return None
+        """``wait_for`` without blocking the event loop (it waits in a worker thread)."""
+        return await asyncio.to_thread(self.wait_for, name, timeout_s)
 
     def stop(self) -> None:
         if self._env_ctx is not None:
