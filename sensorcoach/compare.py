@@ -250,6 +250,12 @@ def fault_cue_lines(faults: list[FaultTally]) -> list[str]:
             for f in sorted(faults, key=lambda f: -f.count) if f.cue]
 
 
+def cue_lines(faults: list[FaultTally], cmp: PlanComparison | None = None) -> list[str]:
+    """What to work on: the plan comparison's cues first, then each fault's cue, the most
+    frequent fault first (the one list the terminal and the HTML report show)."""
+    return [*(cmp.cues if cmp is not None else []), *fault_cue_lines(faults)]
+
+
 def analysis_faults(analysis: Analysis) -> list[FaultTally]:
     """The detector's faults of a session without a plan, tallied like a comparison's."""
     return tally_faults((f"{s.index}.{r.index}", rep_faults(r))

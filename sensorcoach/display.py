@@ -55,7 +55,7 @@ def format_comparison(cmp: PlanComparison) -> str:
         f"prescription {'-' if tc is None else f'{tc:.0%}'}, rest "
         f"{'ok' if cmp.rest_ok else 'too short'}",
     ]
-    from .compare import fault_cue_lines
+    from .compare import cue_lines
 
-    lines += [f"  work on: {c}" for c in [*cmp.cues, *fault_cue_lines(cmp.faults)]]
+    lines += [f"  work on: {c}" for c in cue_lines(cmp.faults, cmp)]
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from ..compare import (
     REST_TOL_S,
     TOP_PAUSE_TOL_S,
     analysis_faults,
-    fault_cue_lines,
+    cue_lines,
     rep_checks,
 )
 
@@ -154,7 +154,7 @@ def _summary(analysis: Analysis, cmp: PlanComparison | None, faults: list[FaultT
         if cmp.load_kg:
             out.append(_card("volume", f"{cmp.volume_kg:g} kg"))
         out.append("</div>")
-    cues = _cue_list(faults, cmp)
+    cues = cue_lines(faults, cmp)
     if cues:
         out.append("<h3>To work on</h3><ul class=\"cues\">")
         out += [f"<li>{_e(c)}</li>" for c in cues]
@@ -163,14 +163,6 @@ def _summary(analysis: Analysis, cmp: PlanComparison | None, faults: list[FaultT
         out.append('<p class="ok">Clean session: nothing to fix.</p>')
     out.append("</section>")
     return "".join(out)
-
-
-def _cue_list(faults: list[FaultTally], cmp: PlanComparison | None) -> list[str]:
-    """The plan's cues, then each fault's cue, most frequent first."""
-    cues = fault_cue_lines(faults)
-    if cmp is not None:
-        cues = list(cmp.cues) + cues
-    return cues
 
 
 def _sets_table(analysis: Analysis, cmp: PlanComparison | None) -> str:
