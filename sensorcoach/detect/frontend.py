@@ -126,13 +126,36 @@ def _stepped(k0: int, n: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     return at, np.searchsorted(at, np.arange(n), side="right")
 
 
+def _lerp_percentile(a: np.ndarray, b: np.ndarray, n: int, q: float) -> np.ndarray:
+    """``np.percentile(window, q)`` (linear method) of windows of ``n`` samples, from the
+    two order statistics that bracket it (``a`` below, ``b`` above: see
+    :func:`_percentile_ranks`). The same floating-point steps as numpy, so the same bits."""
+    gamma = _percentile_ranks(n, q)[2]
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1 - gamma)
+    return a + diff * gamma
+
+
+def _percentile_ranks(n: int, q: float) -> tuple[int, int, float]:
+    """Ranks (0-based) of the two order statistics that ``np.percentile`` interpolates
+    between for ``n`` values, and the weight of the upper one."""
+    virtual = (n - 1) * float(np.true_divide(q, 100))
+    lo = int(np.floor(virtual))
+    if virtual >= n - 1:
+        return n - 1, n - 1, virtual - np.floor(virtual)
+    return lo, lo + 1, virtual - np.floor(virtual)
+
+
 class _SteppedMedian:
     """Percentile (default: median) of the trailing ``n`` samples, evaluated every ``step``
     grid samples and held.
 
     Robust rest level of ``|f|``: during a set the acceleration lobes of the reps fall on
     both sides of it and the pauses sit on it. Each value depends only on the samples in its
-    window, so it is chunk-exact.
+    window, so it is chunk-exact. The two order statistics of each full window come from
+    a running rank filter over the chunk (a window of a thousand samples costs about as
+    much as one), and give ``np.percentile``'s value bit for bit.
     """
 
     def __init__(self, n: int, step: int, q: float = 50.0):
@@ -142,8 +165,6 @@ class _SteppedMedian:
         self.value = np.nan  # never held: global index 0 is evaluated
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        from numpy.lib.stride_tricks import sliding_window_view
-
         full = np.concatenate([self.buf, x])
         n_pre = len(self.buf)
         at, hold = _stepped(self.k_seen, len(x), self.step)
@@ -153,8 +174,7 @@ class _SteppedMedian:
             starts = np.maximum(ends - self.n + 1, 0)
             full_windows = starts == ends - self.n + 1
             if full_windows.any():
-                win = sliding_window_view(full, self.n)
-                vals[full_windows] = np.percentile(win[starts[full_windows]], self.q, axis=1)
+                vals[full_windows] = self._full_windows(full, ends[full_windows])
             for i in np.flatnonzero(~full_windows):  # the first seconds of the stream
                 vals[i] = float(np.percentile(full[starts[i]:ends[i] + 1], self.q))
         # hold each value until the next evaluation
@@ -163,6 +183,24 @@ class _SteppedMedian:
         self.buf = full[-(self.n - 1):]
         self.k_seen += len(x)
         return out
+
+    def _full_windows(self, full: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Percentile of the ``n`` samples of ``full`` ending at each of ``ends``."""
+        n = self.n
+        span = full[ends[0] - n + 1:ends[-1] + 1]
+        at = ends - ends[0] + n - 1  # window ends in ``span``
+        if not np.isfinite(span).all():
+            # a rank filter does not order NaN as numpy does (NaN poisons its windows)
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            return np.percentile(sliding_window_view(span, n)[at - n + 1], self.q, axis=1)
+        from scipy.ndimage import rank_filter
+
+        lo, hi, _ = _percentile_ranks(n, self.q)
+        # origin (n - 1) // 2: each output is the rank of the window ending at it
+        a = rank_filter(span, lo, size=n, origin=(n - 1) // 2)[at]
+        b = a if hi == lo else rank_filter(span, hi, size=n, origin=(n - 1) // 2)[at]
+        return _lerp_percentile(a, b, n, self.q)
 
 
 class _Walking:
