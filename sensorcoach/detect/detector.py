@@ -343,8 +343,7 @@ class RepDetector:
         if self.mount == "bar":
             return False  # a bar movement ends at a rest: nothing runs on
         h = self.hist
-        i0 = h.index(raw.k_end)
-        i1 = h.index(raw.k_end + self._lookahead_k)
+        i0, i1 = np.searchsorted(h["k"], [raw.k_end, raw.k_end + self._lookahead_k]).tolist()
         if i1 >= len(h) or i1 <= i0:
             return False
         r = h[self._rate_key][i0:i1 + 1] * raw.direction
@@ -495,16 +494,28 @@ class RepDetector:
         t = h["t_s"][i0:i1 + 1]
         a = h["az_mps2"][i0:i1 + 1]
         dt = np.diff(t)
-        v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
+        # trapezoids, in place: (a[1:] + a[:-1]) * 0.5 * dt, summed from v = 0
+        step = a[1:] + a[:-1]
+        step *= 0.5
+        step *= dt
+        v = np.empty(len(t))
+        v[0] = 0.0
+        np.cumsum(step, out=v[1:])
         span = t[-1] - t[0]
-        v = v - v[-1] * (t - t[0]) / span
-        z = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)])
-        dz = float(z[-1])
+        ramp = t - t[0]
+        ramp *= v[-1]
+        ramp /= span
+        v -= ramp
+        step = v[1:] + v[:-1]
+        step *= 0.5
+        step *= dt
+        dz = float(np.cumsum(step)[-1])  # a running sum (np.sum would add pairwise)
         peak_v = float(v.max() if dz >= 0 else v.min())
         # strongest vertical acceleration in the first 0.3 s (a bounce off the bottom)
         n_head = max(1, int(0.3 * GRID_RATE_HZ))
         j0 = max(0, i0 - int(0.15 * GRID_RATE_HZ))
-        acc_peak = float(np.abs(h["az_mps2"][j0:i0 + n_head]).max()) / STANDARD_GRAVITY_MPS2
+        head = h["az_mps2"][j0:i0 + n_head]
+        acc_peak = max(float(head.max()), -float(head.min())) / STANDARD_GRAVITY_MPS2
         return dz, peak_v, acc_peak
 
     # -- rep logic ------------------------------------------------------------------------
@@ -791,16 +802,20 @@ def _propagate(u0: np.ndarray, gyr_dps: np.ndarray, dt_s: np.ndarray) -> np.ndar
     direction at the end of a fast movement."""
     x, y, z = (float(c) for c in u0)
     wdt = np.radians(gyr_dps) * dt_s[:, None]
+    sqrt = math.sqrt
     for wx, wy, wz in wdt.tolist():  # a few dozen steps: plain floats beat numpy here
         x, y, z = x + y * wz - z * wy, y + z * wx - x * wz, z + x * wy - y * wx
-        n = math.sqrt(x * x + y * y + z * z)
+        n = sqrt(x * x + y * y + z * z)
         x, y, z = x / n, y / n, z / n
     return np.array([x, y, z])
 
 
 def _median(values) -> float:
-    """``np.median`` of a short sequence: the middle value, or the mean of the two middle
-    ones (the same float), without numpy's per-call overhead. NaN if any value is."""
+    """``np.median`` of a sequence: the middle value, or the mean of the two middle ones
+    (the same float). A short one is sorted in Python, without numpy's per-call overhead.
+    NaN if any value is."""
+    if len(values) > 64:
+        return float(np.median(values))
     s = sorted(values.tolist() if isinstance(values, np.ndarray) else values)
     n = len(s)
     if n == 0 or any(v != v for v in s):

@@ -246,13 +246,24 @@ class Resampler:
         """
         if len(t) == 0:
             return np.empty(0, int), np.empty(0), np.empty((0, x.shape[1])), []
+        # ``T`` is the previous chunk's last time followed by this chunk's (the samples are
+        # not copied likewise: see ``rows``)
+        prev_x = self._last_x
         if self.t0 is None:
             self.t0 = float(t[0])
-            T, X = t, x
+            T = t
         else:
             T = np.concatenate([self._last_t, t])
-            X = np.concatenate([self._last_x, x])
-        self._last_t, self._last_x = T[-1:].copy(), X[-1:].copy()
+        self._last_t, self._last_x = T[-1:].copy(), x[-1:].copy()
+
+        def rows(i: np.ndarray) -> np.ndarray:
+            """Samples at positions ``i`` of ``T``."""
+            if prev_x is None:
+                return x[i]
+            out = x[np.maximum(i - 1, 0)]
+            out[i == 0] = prev_x[0]
+            return out
+
         dT = np.diff(T)
         big = np.flatnonzero(dT > self.max_gap_s)
         gaps = [(float(T[i + 1]), float(dT[i])) for i in big]
@@ -264,10 +275,11 @@ class Resampler:
         tg = self.t0 + k * self.dt
         j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1) if len(T) > 1 else None
         if j is None:  # a single sample so far: it sits exactly on grid point 0
-            return k, tg, X[:1].copy(), gaps
+            return k, tg, x[:1].copy(), gaps
         t_lo, t_hi = T[j - 1], T[j]
         w = np.clip((tg - t_lo) / (t_hi - t_lo), 0.0, 1.0)
-        xg = X[j - 1] + w[:, None] * (X[j] - X[j - 1])
+        x_lo, x_hi = rows(j - 1), rows(j)
+        xg = x_lo + w[:, None] * (x_hi - x_lo)
         keep = (t_hi - t_lo) <= self.max_gap_s
         if not keep.all():
             k, tg, xg = k[keep], tg[keep], xg[keep]
@@ -376,12 +388,11 @@ class FrontEnd:
         if len(k) == 0:
             return None, gaps
         acc = xg[:, :3]
-        raw_m = np.sqrt((acc * acc).sum(axis=1))
-        xg = xg.copy()
-        xg[:, :3] = np.clip(acc, -CLIP_G, CLIP_G)
+        raw_m = np.sqrt(_row_dot(acc, acc))
+        np.clip(acc, -CLIP_G, CLIP_G, out=acc)  # the resampler's output is ours
         fx = self._lp_acc(xg)
         f = fx[:, :3]
-        m = np.sqrt((f * f).sum(axis=1))
+        m = np.sqrt(_row_dot(f, f))
         m_safe = np.maximum(m, 1e-6)
         u = f / m_safe[:, None]
         gyr = fx[:, 3:6] if has_gyr else None
@@ -412,8 +423,8 @@ class FrontEnd:
     def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None, *,
                    gyr_known: bool = True) -> np.ndarray:
         us = self._u_slow(u)
-        us /= np.maximum(np.linalg.norm(us, axis=1), 1e-9)[:, None]
-        w = u - (u * us).sum(axis=1)[:, None] * us
+        us /= np.maximum(np.sqrt(_row_dot(us, us)), 1e-9)[:, None]
+        w = u - _row_dot(u, us)[:, None] * us
         prods = np.stack([w[:, 0] * w[:, 0], w[:, 1] * w[:, 1], w[:, 2] * w[:, 2],
                           w[:, 0] * w[:, 1], w[:, 0] * w[:, 2], w[:, 1] * w[:, 2]], axis=1)
         cv = self._cov(prods)
@@ -437,24 +448,30 @@ class FrontEnd:
         flips = np.cumprod(np.where(dots < 0, -1.0, 1.0))
         d = d * flips[:, None]
         self._d_prev = d[-1].copy()
-        proj = np.clip((w * d).sum(axis=1), -1.0, 1.0)
+        proj = np.clip(_row_dot(w, d), -1.0, 1.0)
         # rate of the gravity direction itself along the arc: du/dt . d (the slow reference
         # and the arc direction drift out of it)
         prev_u = u[0] if self._tilt_prev is None else self._tilt_prev
         du = np.diff(u, axis=0, prepend=prev_u[None, :])
         self._tilt_prev = u[-1].copy()
         cos_t = np.sqrt(np.maximum(1.0 - proj * proj, 0.25))
-        rate = np.degrees((du * d).sum(axis=1) / cos_t) * self.rate_hz
+        rate = np.degrees(_row_dot(du, d) / cos_t) * self.rate_hz
         if gyr is not None:
             # complementary filter: the accelerometer's tilt rate is exact and unbiased
             # slowly but is bent by linear acceleration in fast reps; the gyro's rate about
             # the arc axis (du/dt = u x w, so du/dt . d = w . (d x u)) is immune to linear
             # acceleration and its bias is removed by the high-pass
             # a chunk without gyro data in a gyro stream: the accelerometer's rate stands in
-            gyro_rate = (gyr * np.cross(d, u)).sum(axis=1) if gyr_known else rate
+            gyro_rate = _row_dot(gyr, np.cross(d, u)) if gyr_known else rate
             lo = self._cf_lo(np.stack([rate, gyro_rate], axis=1))
             rate = lo[:, 0] + gyro_rate - lo[:, 1]
         return self._rate_lp(rate)
+
+
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot product of each row of two ``(n, 3)`` arrays, summed left to right: the floats
+    of ``(a * b).sum(axis=1)``, without numpy's slow reduction over a short axis."""
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
 
 
 def _group_delay_s(ba, fs: float, f_hz: float = 0.5) -> float:
