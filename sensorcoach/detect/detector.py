@@ -458,9 +458,11 @@ class RepDetector:
             # a rise runs bottom -> top pause: both ends at rest, so the rise with a
             # zero-velocity update at each end is right; a lowering may end still moving
             # (slow or bounced), so it takes the travel of the running velocity
-            v = h["vbar_mps"][a0:a1 + 1]
-            run = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1])))
-            amp = abs(dz) if raw.direction > 0 else abs(run)
+            if raw.direction > 0:
+                amp = abs(dz)
+            else:
+                v = h["vbar_mps"][a0:a1 + 1]
+                amp = abs(float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1]))))
         if ch == "bar":
             direction = raw.direction
         else:
@@ -812,10 +814,15 @@ def _propagate(u0: np.ndarray, gyr_dps: np.ndarray, dt_s: np.ndarray) -> np.ndar
 
 def _median(values) -> float:
     """``np.median`` of a sequence: the middle value, or the mean of the two middle ones
-    (the same float). A short one is sorted in Python, without numpy's per-call overhead.
-    NaN if any value is."""
-    if len(values) > 64:
-        return float(np.median(values))
+    (the same float), without numpy's per-call overhead: a short one is sorted in Python,
+    a long one partitioned as numpy does. NaN if any value is."""
+    n = len(values)
+    if n > 64:
+        mid = n // 2
+        part = np.partition(values, [mid - 1, mid, n - 1])  # the last: NaN sorts there
+        if part[-1] != part[-1]:
+            return math.nan
+        return float(part[mid]) if n % 2 else (float(part[mid - 1]) + float(part[mid])) / 2
     s = sorted(values.tolist() if isinstance(values, np.ndarray) else values)
     n = len(s)
     if n == 0 or any(v != v for v in s):
