@@ -122,8 +122,8 @@ class _RestLevel:
 def _stepped(k0: int, n: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """Of ``n`` samples from global index ``k0``: the positions evaluated (every ``step``-th
     global index) and, per sample, 1 + the evaluation it holds (0: the previous chunk's)."""
-    at = np.flatnonzero((k0 + np.arange(n)) % step == 0)
-    return at, np.searchsorted(at, np.arange(n), side="right")
+    first = -k0 % step
+    return np.arange(first, n, step), (np.arange(n) - first) // step + 1
 
 
 def _lerp_percentile(a: np.ndarray, b: np.ndarray, n: int, q: float) -> np.ndarray:
