@@ -172,3 +172,21 @@ def test_stream_mixing_chunks_with_and_without_gyro():
             assert done == truth
         else:  # the stream started without gyro: it runs accelerometer-only, sets still found
             assert sum(done) >= sum(truth) - 2
+
+
+@pytest.mark.parametrize("n,step,q", [(1000, 50, 10.0), (300, 12, 50.0), (8, 3, 37.0)])
+def test_stepped_percentile_equals_numpy_in_any_chunking(n, step, q):
+    from sensorcoach.detect.frontend import _SteppedMedian
+
+    rng = np.random.default_rng(n)
+    x = np.round(np.abs(rng.normal(size=5000)) * 1e3) / 1e5  # ties, as in quantised data
+    x[4000] = np.nan  # numpy's NaN handling too
+    held = np.arange(len(x)) // step * step  # the evaluation each sample holds
+    want = np.array([np.percentile(x[max(0, e - n + 1):e + 1], q) for e in held])
+    for sizes in ([len(x)], [1, 7, 500, 4096]):
+        med, parts, i = _SteppedMedian(n, step, q), [], 0
+        while i < len(x):
+            size = sizes[len(parts) % len(sizes)]
+            parts.append(med(x[i:i + size]))
+            i += size
+        np.testing.assert_array_equal(np.concatenate(parts), want)

@@ -381,8 +381,7 @@ class RepDetector:
         if self.mount == "bar":
             return False  # a bar movement ends at a rest: nothing runs on
         h = self.hist
-        i0 = h.index(raw.k_end)
-        i1 = h.index(raw.k_end + self._lookahead_k)
+        i0, i1 = np.searchsorted(h["k"], [raw.k_end, raw.k_end + self._lookahead_k]).tolist()
         if i1 >= len(h) or i1 <= i0:
             return False
         r = h[self._rate_key][i0:i1 + 1] * raw.direction
@@ -411,31 +410,42 @@ class RepDetector:
         ch = self.mount
         h = self.hist
         t = h["t_s"]
-        r = h[self._rate_key] * raw.direction
-        i_lo_bound = h.index(max(self._last_seg_end_k, raw.k_start - self._search_k))
-        i0 = h.index(raw.k_start)
-        i1 = h.index(raw.k_end)
-        i_lim = min(len(t) - 1, h.index(k_limit))
+        merged = raw.k_first_end is not None
+        # the grid indices this needs, found in one search
+        ks = [max(self._last_seg_end_k, raw.k_start - self._search_k), raw.k_start,
+              raw.k_end, k_limit]
+        if merged:
+            ks += [raw.k_first_end, raw.k_last_start, raw.k_first_end + self._lookahead_k]
+        at = np.searchsorted(h["k"], ks).tolist()
+        i_lo_bound, i0, i1 = at[:3]
+        i_lim = min(len(t) - 1, at[3])
         if i1 <= i0 or i0 < 0:
             return None
-        ip = i0 + int(np.argmax(r[i0:i1]))
+        # the rate around the segment only (the history may hold a whole chunk): ``w`` is
+        # the offset of ``r`` and ``t_w`` in the history, ``*_w`` indices are relative to it
+        w = min(i_lo_bound, i0)
+        r = h[self._rate_key][w:max(i1, i_lim) + 1] * raw.direction
+        t_w = t[w:w + len(r)]
+        i0_w, i1_w = i0 - w, i1 - w
+        ip_w = i0_w + int(np.argmax(r[i0_w:i1_w]))
         # a merged movement: its start from the first piece's peak, its end from the last's
-        ip_on, ip_off = ip, ip
-        if raw.k_first_end is not None:
-            i_fe = max(i0 + 1, h.index(raw.k_first_end))
-            ip_on = i0 + int(np.argmax(r[i0:i_fe]))
-            i_ls = min(i1 - 1, h.index(raw.k_last_start))
-            ip_off = i_ls + int(np.argmax(r[i_ls:i1]))
+        ip_on_w, ip_off_w = ip_w, ip_w
+        if merged:
+            i_fe_w = max(i0 + 1, at[4]) - w
+            ip_on_w = i0_w + int(np.argmax(r[i0_w:i_fe_w]))
+            i_ls_w = min(i1 - 1, at[5]) - w
+            ip_off_w = i_ls_w + int(np.argmax(r[i_ls_w:i1_w]))
         # the rate may sit slightly off zero in the pause before (integration residue of the
         # previous move): measure levels from that baseline
-        gap = r[i_lo_bound:i0]
-        base = float(np.clip(np.median(gap), 0.0, 0.3 * r[ip_on])) if gap.size >= 3 else 0.0
-        peak = float(r[ip_on]) - base
-        if peak <= 0 or r[ip_off] <= 0:
+        gap = r[i_lo_bound - w:i0_w]
+        r_on, r_off = float(r[ip_on_w]), float(r[ip_off_w])
+        base = min(max(_median(gap), 0.0), 0.3 * r_on) if gap.size >= 3 else 0.0
+        peak = r_on - base
+        if peak <= 0 or r_off <= 0:
             return None
         lo, hi = 0.12, 0.4
-        t_on = _onset(t, r - base, ip_on, i_lo_bound, peak, lo, hi, backward=True)
-        t_off = _onset(t, r, ip_off, i_lim, float(r[ip_off]), lo, hi, backward=False)
+        t_on = _onset(t_w, r - base, ip_on_w, i_lo_bound - w, peak, lo, hi, backward=True)
+        t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False)
         delay = self._delay
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
@@ -445,15 +455,19 @@ class RepDetector:
         # rest is a settle or squeeze in the pause (a glute squeeze tilts the pelvis on at
         # lockout): the event ends there
         t_end_move = t_end
-        if (raw.k_first_end is not None and r[ip_on] >= r[ip_off]
-                and r[i0:i_fe].sum() >= r[i_fe:i1].sum()):
-            i_b = min(i_lim, h.index(raw.k_first_end + self._lookahead_k))
-            t_first = _onset(t, r, ip_on, i_b, float(r[ip_on]), lo, hi, backward=False)
+        if (merged and r_on >= r_off
+                and r[i0_w:i_fe_w].sum() >= r[i_fe_w:i1_w].sum()):
+            i_b_w = min(i_lim, at[6]) - w
+            t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False)
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends
         u = h.u
-        a0 = max(0, h.index_t(t_start + self.front.delay_acc_s))
-        a1 = min(len(t) - 1, h.index_t(t_end + self.front.delay_acc_s))
+        delay_acc = self.front.delay_acc_s
+        at_t = np.searchsorted(t, [t_start + delay_acc, t_end + delay_acc,
+                                   t_start - self.knock_window_s,
+                                   t_start - 2.0, t_start - 0.2]).tolist()
+        a0 = max(0, at_t[0])
+        a1 = min(len(t) - 1, at_t[1])
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
         t_end = t_end_move
         u_end = u[a1]
@@ -462,7 +476,7 @@ class RepDetector:
             # the hips' own deceleration at lockout bends the accelerometer's direction
             # (tens of degrees in a fast rep); the gyro carries the start pose over instead
             u_end = _propagate(u[a0], h.gyr_dps[a0:a1], np.diff(t[a0:a1 + 1]))
-        cosang = float(np.clip(np.dot(u[a0], u_end), -1.0, 1.0))
+        cosang = _clip_unit(float(np.dot(u[a0], u_end)))
         rotation = math.degrees(math.acos(cosang))
         if ch == "hip":
             # the range runs from pose to pose: a start found a little late (the hips' own
@@ -470,11 +484,11 @@ class RepDetector:
             # not shorten it, so the bottom pose is the farthest one just before
             b0 = max(i_lo_bound, a0 - int(0.4 * GRID_RATE_HZ))
             if b0 < a0:
-                cos_b = float(np.clip((u[b0:a0 + 1] @ u_end).min(), -1.0, 1.0))
+                cos_b = _clip_unit(float((u[b0:a0 + 1] @ u_end).min()))
                 rotation = max(rotation, math.degrees(math.acos(cos_b)))
         # plate knocks: g-level spikes in the seconds before or inside the movement (the
         # first 0.2 s may hold a bounce off the bottom, which belongs to the previous rep)
-        k0 = max(i_lo_bound, h.index_t(t_start - self.knock_window_s))
+        k0 = max(i_lo_bound, at_t[2])
         pre = h["raw_m_g"][k0:max(k0, a0 - int(0.15 * GRID_RATE_HZ))]
         inside = h["raw_m_g"][a0 + int(0.2 * GRID_RATE_HZ):a1 + 1]
         knock = bool((pre.size and pre.max() > self.knock_g)
@@ -486,9 +500,11 @@ class RepDetector:
             # a rise runs bottom -> top pause: both ends at rest, so the rise with a
             # zero-velocity update at each end is right; a lowering may end still moving
             # (slow or bounced), so it takes the travel of the running velocity
-            v = h["vbar_mps"][a0:a1 + 1]
-            run = float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1])))
-            amp = abs(dz) if raw.direction > 0 else abs(run)
+            if raw.direction > 0:
+                amp = abs(dz)
+            else:
+                v = h["vbar_mps"][a0:a1 + 1]
+                amp = abs(float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1]))))
         if ch == "bar":
             direction = raw.direction
         else:
@@ -497,11 +513,10 @@ class RepDetector:
                        t_start=t_start, t_end=t_end, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
-                       peak_frac=(float(t[ip]) - delay - t_start) / (t_end - t_start),
+                       peak_frac=(float(t_w[ip_w]) - delay - t_start) / (t_end - t_start),
                        u_start=u[a0].copy(), u_end=np.array(u_end, dtype=float),
                        walked_before=bool(h["walking"][
-                           max(0, h.index_t(t_start - 2.0)):
-                           max(0, h.index_t(t_start - 0.2))].any()))
+                           max(0, at_t[3]):max(0, at_t[4])].any()))
 
     def _hip_direction(self, tilt_dir: int, dz: float) -> int:
         """Which way is up: inside a set, the way its counted reps' tilt went (the pelvis
@@ -523,16 +538,28 @@ class RepDetector:
         t = h["t_s"][i0:i1 + 1]
         a = h["az_mps2"][i0:i1 + 1]
         dt = np.diff(t)
-        v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]) * dt)])
+        # trapezoids, in place: (a[1:] + a[:-1]) * 0.5 * dt, summed from v = 0
+        step = a[1:] + a[:-1]
+        step *= 0.5
+        step *= dt
+        v = np.empty(len(t))
+        v[0] = 0.0
+        np.cumsum(step, out=v[1:])
         span = t[-1] - t[0]
-        v = v - v[-1] * (t - t[0]) / span
-        z = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * dt)])
-        dz = float(z[-1])
+        ramp = t - t[0]
+        ramp *= v[-1]
+        ramp /= span
+        v -= ramp
+        step = v[1:] + v[:-1]
+        step *= 0.5
+        step *= dt
+        dz = float(np.cumsum(step)[-1])  # a running sum (np.sum would add pairwise)
         peak_v = float(v.max() if dz >= 0 else v.min())
         # strongest vertical acceleration in the first 0.3 s (a bounce off the bottom)
         n_head = max(1, int(0.3 * GRID_RATE_HZ))
         j0 = max(0, i0 - int(0.15 * GRID_RATE_HZ))
-        acc_peak = float(np.abs(h["az_mps2"][j0:i0 + n_head]).max()) / STANDARD_GRAVITY_MPS2
+        head = h["az_mps2"][j0:i0 + n_head]
+        acc_peak = max(float(head.max()), -float(head.min())) / STANDARD_GRAVITY_MPS2
         return dz, peak_v, acc_peak
 
     # -- rep logic ------------------------------------------------------------------------
@@ -753,7 +780,7 @@ class RepDetector:
         amps = [r.up.amp for r in self._cur.reps] if self._cur else []
         if self._ref_amp is not None:  # the previous set's range is one more vote
             amps.append(self._ref_amp)
-        return float(np.median(amps)) if amps else None
+        return _median(amps) if amps else None
 
     def _set_last_s(self) -> float:
         """When the open set last moved: its last rep's end, or a partial rep after it
@@ -813,7 +840,7 @@ class RepDetector:
             events.extend(self._finish_rep(self._last_rep, next_start=None))
         amps = cur.full_amps
         if amps and self._last_rep is not None:
-            self._ref_amp = float(np.median(amps))
+            self._ref_amp = _median(amps)
         full = sum(1 for r in cur.reps if not r.partial)
         events.append(SetDoneEvent(set=cur.index, at_s=at_s, reps=full,
                                    partial_reps=len(cur.reps) - full))
@@ -841,15 +868,40 @@ def _propagate(u0: np.ndarray, gyr_dps: np.ndarray, dt_s: np.ndarray) -> np.ndar
     direction at the end of a fast movement."""
     x, y, z = (float(c) for c in u0)
     wdt = np.radians(gyr_dps) * dt_s[:, None]
+    sqrt = math.sqrt
     for wx, wy, wz in wdt.tolist():  # a few dozen steps: plain floats beat numpy here
         x, y, z = x + y * wz - z * wy, y + z * wx - x * wz, z + x * wy - y * wx
-        n = math.sqrt(x * x + y * y + z * z)
+        n = sqrt(x * x + y * y + z * z)
         x, y, z = x / n, y / n, z / n
     return np.array([x, y, z])
 
 
+def _median(values) -> float:
+    """``np.median`` of a sequence: the middle value, or the mean of the two middle ones
+    (the same float), without numpy's per-call overhead: a short one is sorted in Python,
+    a long one partitioned as numpy does. NaN if any value is."""
+    n = len(values)
+    if n > 64:
+        mid = n // 2
+        part = np.partition(values, [mid - 1, mid, n - 1])  # the last: NaN sorts there
+        if part[-1] != part[-1]:
+            return math.nan
+        return float(part[mid]) if n % 2 else (float(part[mid - 1]) + float(part[mid])) / 2
+    s = sorted(values.tolist() if isinstance(values, np.ndarray) else values)
+    n = len(s)
+    if n == 0 or any(v != v for v in s):
+        return math.nan
+    mid = n // 2
+    return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def _clip_unit(x: float) -> float:
+    """``x`` clipped to [-1, 1] (a cosine); NaN stays NaN."""
+    return min(max(x, -1.0), 1.0)
+
+
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    return math.degrees(math.acos(float(np.clip(np.dot(a, b), -1.0, 1.0))))
+    return math.degrees(math.acos(_clip_unit(float(np.dot(a, b)))))
 
 
 def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,
@@ -860,27 +912,26 @@ def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: f
     ``ip`` toward ``bound`` and extrapolates to zero assuming ``r ~ (t - t0)^2`` near rest
     (finite jerk), i.e. ``sqrt(r)`` linear in time.
     """
-    step = -1 if backward else 1
-    if (bound - ip) * step <= 0:
+    if (bound - ip) * (-1 if backward else 1) <= 0:
         return float(t[ip])
-    idx = np.arange(ip, bound + step, step)
-    seg = r[idx]
-    below_hi = np.flatnonzero(seg < hi * peak)
-    if len(below_hi) == 0:
-        return float(t[idx[-1]])
-    j_hi = below_hi[0]
-    t_hi = _cross(t, r, idx[j_hi - 1], idx[j_hi], hi * peak)
-    below_lo = np.flatnonzero(seg < lo * peak)
-    if len(below_lo) == 0:
+    # the walk from the peak to the bound, as views
+    seg_t = t[bound:ip + 1][::-1] if backward else t[ip:bound + 1]
+    seg = r[bound:ip + 1][::-1] if backward else r[ip:bound + 1]
+    below = seg < hi * peak
+    j_hi = int(np.argmax(below))
+    if not below[j_hi]:
+        return float(seg_t[-1])
+    t_hi = _cross(seg_t, seg, j_hi - 1, j_hi, hi * peak)
+    below = seg < lo * peak
+    j_lo = int(np.argmax(below))
+    if not below[j_lo]:
         # the profile never fell to the low level within the bound: use what is there
-        j = len(idx) - 1
-        lvl = max(float(seg[j]) / peak, 1e-3)
+        lvl = max(float(seg[-1]) / peak, 1e-3)
         if lvl >= hi:
-            return float(t[idx[-1]])
-        t_lo, lo = float(t[idx[j]]), lvl
+            return float(seg_t[-1])
+        t_lo, lo = float(seg_t[-1]), lvl
     else:
-        j_lo = below_lo[0]
-        t_lo = _cross(t, r, idx[j_lo - 1], idx[j_lo], lo * peak)
+        t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
     s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
     t0 = t_lo - (t_hi - t_lo) * s_lo / (s_hi - s_lo)
     # never extrapolate past the bound

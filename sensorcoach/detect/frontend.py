@@ -139,8 +139,29 @@ class _RestLevel:
 def _stepped(k0: int, n: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """Of ``n`` samples from global index ``k0``: the positions evaluated (every ``step``-th
     global index) and, per sample, 1 + the evaluation it holds (0: the previous chunk's)."""
-    at = np.flatnonzero((k0 + np.arange(n)) % step == 0)
-    return at, np.searchsorted(at, np.arange(n), side="right")
+    first = -k0 % step
+    return np.arange(first, n, step), (np.arange(n) - first) // step + 1
+
+
+def _lerp_percentile(a: np.ndarray, b: np.ndarray, n: int, q: float) -> np.ndarray:
+    """``np.percentile(window, q)`` (linear method) of windows of ``n`` samples, from the
+    two order statistics that bracket it (``a`` below, ``b`` above: see
+    :func:`_percentile_ranks`). The same floating-point steps as numpy, so the same bits."""
+    gamma = _percentile_ranks(n, q)[2]
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1 - gamma)
+    return a + diff * gamma
+
+
+def _percentile_ranks(n: int, q: float) -> tuple[int, int, float]:
+    """Ranks (0-based) of the two order statistics that ``np.percentile`` interpolates
+    between for ``n`` values, and the weight of the upper one."""
+    virtual = (n - 1) * float(np.true_divide(q, 100))
+    lo = int(np.floor(virtual))
+    if virtual >= n - 1:
+        return n - 1, n - 1, virtual - np.floor(virtual)
+    return lo, lo + 1, virtual - np.floor(virtual)
 
 
 class _SteppedMedian:
@@ -149,7 +170,9 @@ class _SteppedMedian:
 
     Robust rest level of ``|f|``: during a set the acceleration lobes of the reps fall on
     both sides of it and the pauses sit on it. Each value depends only on the samples in its
-    window, so it is chunk-exact.
+    window, so it is chunk-exact. The two order statistics of each full window come from
+    a running rank filter over the chunk (a window of a thousand samples costs about as
+    much as one), and give ``np.percentile``'s value bit for bit.
     """
 
     def __init__(self, n: int, step: int, q: float = 50.0):
@@ -159,8 +182,6 @@ class _SteppedMedian:
         self.value = np.nan  # never held: global index 0 is evaluated
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        from numpy.lib.stride_tricks import sliding_window_view
-
         full = np.concatenate([self.buf, x])
         n_pre = len(self.buf)
         at, hold = _stepped(self.k_seen, len(x), self.step)
@@ -170,8 +191,7 @@ class _SteppedMedian:
             starts = np.maximum(ends - self.n + 1, 0)
             full_windows = starts == ends - self.n + 1
             if full_windows.any():
-                win = sliding_window_view(full, self.n)
-                vals[full_windows] = np.percentile(win[starts[full_windows]], self.q, axis=1)
+                vals[full_windows] = self._full_windows(full, ends[full_windows])
             for i in np.flatnonzero(~full_windows):  # the first seconds of the stream
                 vals[i] = float(np.percentile(full[starts[i]:ends[i] + 1], self.q))
         # hold each value until the next evaluation
@@ -180,6 +200,24 @@ class _SteppedMedian:
         self.buf = full[-(self.n - 1):]
         self.k_seen += len(x)
         return out
+
+    def _full_windows(self, full: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Percentile of the ``n`` samples of ``full`` ending at each of ``ends``."""
+        n = self.n
+        span = full[ends[0] - n + 1:ends[-1] + 1]
+        at = ends - ends[0] + n - 1  # window ends in ``span``
+        if not np.isfinite(span).all():
+            # a rank filter does not order NaN as numpy does (NaN poisons its windows)
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            return np.percentile(sliding_window_view(span, n)[at - n + 1], self.q, axis=1)
+        from scipy.ndimage import rank_filter
+
+        lo, hi, _ = _percentile_ranks(n, self.q)
+        # origin (n - 1) // 2: each output is the rank of the window ending at it
+        a = rank_filter(span, lo, size=n, origin=(n - 1) // 2)[at]
+        b = a if hi == lo else rank_filter(span, hi, size=n, origin=(n - 1) // 2)[at]
+        return _lerp_percentile(a, b, n, self.q)
 
 
 class _Walking:
@@ -225,13 +263,24 @@ class Resampler:
         """
         if len(t) == 0:
             return np.empty(0, int), np.empty(0), np.empty((0, x.shape[1])), []
+        # ``T`` is the previous chunk's last time followed by this chunk's (the samples are
+        # not copied likewise: see ``rows``)
+        prev_x = self._last_x
         if self.t0 is None:
             self.t0 = float(t[0])
-            T, X = t, x
+            T = t
         else:
             T = np.concatenate([self._last_t, t])
-            X = np.concatenate([self._last_x, x])
-        self._last_t, self._last_x = T[-1:].copy(), X[-1:].copy()
+        self._last_t, self._last_x = T[-1:].copy(), x[-1:].copy()
+
+        def rows(i: np.ndarray) -> np.ndarray:
+            """Samples at positions ``i`` of ``T``."""
+            if prev_x is None:
+                return x[i]
+            out = x[np.maximum(i - 1, 0)]
+            out[i == 0] = prev_x[0]
+            return out
+
         dT = np.diff(T)
         big = np.flatnonzero(dT > self.max_gap_s)
         gaps = [(float(T[i + 1]), float(dT[i])) for i in big]
@@ -243,10 +292,11 @@ class Resampler:
         tg = self.t0 + k * self.dt
         j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1) if len(T) > 1 else None
         if j is None:  # a single sample so far: it sits exactly on grid point 0
-            return k, tg, X[:1].copy(), gaps
+            return k, tg, x[:1].copy(), gaps
         t_lo, t_hi = T[j - 1], T[j]
         w = np.clip((tg - t_lo) / (t_hi - t_lo), 0.0, 1.0)
-        xg = X[j - 1] + w[:, None] * (X[j] - X[j - 1])
+        x_lo, x_hi = rows(j - 1), rows(j)
+        xg = x_lo + w[:, None] * (x_hi - x_lo)
         keep = (t_hi - t_lo) <= self.max_gap_s
         if not keep.all():
             k, tg, xg = k[keep], tg[keep], xg[keep]
@@ -356,12 +406,11 @@ class FrontEnd:
         if len(k) == 0:
             return None, gaps
         acc = xg[:, :3]
-        raw_m = np.sqrt((acc * acc).sum(axis=1))
-        xg = xg.copy()
-        xg[:, :3] = np.clip(acc, -CLIP_G, CLIP_G)
+        raw_m = np.sqrt(_row_dot(acc, acc))
+        np.clip(acc, -CLIP_G, CLIP_G, out=acc)  # the resampler's output is ours
         fx = self._lp_acc(xg)
         f = fx[:, :3]
-        m = np.sqrt((f * f).sum(axis=1))
+        m = np.sqrt(_row_dot(f, f))
         m_safe = np.maximum(m, 1e-6)
         u = f / m_safe[:, None]
         gyr = fx[:, 3:6] if has_gyr else None
@@ -394,8 +443,8 @@ class FrontEnd:
     def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None, *,
                    gyr_known: bool = True) -> np.ndarray:
         us = self._u_slow(u)
-        us /= np.maximum(np.linalg.norm(us, axis=1), 1e-9)[:, None]
-        w = u - (u * us).sum(axis=1)[:, None] * us
+        us /= np.maximum(np.sqrt(_row_dot(us, us)), 1e-9)[:, None]
+        w = u - _row_dot(u, us)[:, None] * us
         prods = np.stack([w[:, 0] * w[:, 0], w[:, 1] * w[:, 1], w[:, 2] * w[:, 2],
                           w[:, 0] * w[:, 1], w[:, 0] * w[:, 2], w[:, 1] * w[:, 2]], axis=1)
         cv = self._cov(prods)
@@ -419,24 +468,30 @@ class FrontEnd:
         flips = np.cumprod(np.where(dots < 0, -1.0, 1.0))
         d = d * flips[:, None]
         self._d_prev = d[-1].copy()
-        proj = np.clip((w * d).sum(axis=1), -1.0, 1.0)
+        proj = np.clip(_row_dot(w, d), -1.0, 1.0)
         # rate of the gravity direction itself along the arc: du/dt . d (the slow reference
         # and the arc direction drift out of it)
         prev_u = u[0] if self._tilt_prev is None else self._tilt_prev
         du = np.diff(u, axis=0, prepend=prev_u[None, :])
         self._tilt_prev = u[-1].copy()
         cos_t = np.sqrt(np.maximum(1.0 - proj * proj, 0.25))
-        rate = np.degrees((du * d).sum(axis=1) / cos_t) * self.rate_hz
+        rate = np.degrees(_row_dot(du, d) / cos_t) * self.rate_hz
         if gyr is not None:
             # complementary filter: the accelerometer's tilt rate is exact and unbiased
             # slowly but is bent by linear acceleration in fast reps; the gyro's rate about
             # the arc axis (du/dt = u x w, so du/dt . d = w . (d x u)) is immune to linear
             # acceleration and its bias is removed by the high-pass
             # a chunk without gyro data in a gyro stream: the accelerometer's rate stands in
-            gyro_rate = (gyr * np.cross(d, u)).sum(axis=1) if gyr_known else rate
+            gyro_rate = _row_dot(gyr, np.cross(d, u)) if gyr_known else rate
             lo = self._cf_lo(np.stack([rate, gyro_rate], axis=1))
             rate = lo[:, 0] + gyro_rate - lo[:, 1]
         return self._rate_lp(rate)
+
+
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot product of each row of two ``(n, 3)`` arrays, summed left to right: the floats
+    of ``(a * b).sum(axis=1)``, without numpy's slow reduction over a short axis."""
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
 
 
 def _group_delay_s(ba, fs: float, f_hz: float = 0.5) -> float:

@@ -7,6 +7,7 @@ crossings are visited in Python, so a one-hour file costs a few thousand steps.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,41 +143,48 @@ class RestToRestSegmenter:
         return next((int(p[0]) for p in self._k_parts if len(p)), -1)
 
     #: grid samples per pass: every step of a pass scans what is left of it
-    BLOCK = 512
+    BLOCK = 1024
 
     def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """Feed grid indices, ``|f|`` (g) and rest candidates; return the segments of the
         movements that ended, and ``(k, corrected velocity)`` of each."""
-        # chunk-exact, so a long chunk goes in blocks: the same result in linear time
-        segs: list[RawSegment] = []
-        vels: list[tuple[np.ndarray, np.ndarray]] = []
-        for i in range(0, len(k), self.BLOCK):
-            b = slice(i, i + self.BLOCK)
-            s, v = self._push(k[b], m_g[b], at_rest[b])
-            segs += s
-            vels += v
-        return segs, vels
-
-    def _push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
-              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         n = len(k)
         if n == 0:
             return segs, vels
+        # the length of each run of rest candidates, over the whole chunk at once
         rest = at_rest.astype(bool)
         idx = np.arange(n)
         breaks = np.maximum.accumulate(np.where(~rest, idx, -1))
         run = np.where(rest, np.where(breaks < 0, self._run + idx + 1, idx - breaks), 0)
         self._run = int(run[-1])
+        forced = run >= self.force_n  # a lasting rest ends any movement
+        # chunk-exact, so a long chunk goes in blocks: the same result in linear time
+        for i in range(0, n, self.BLOCK):
+            b = slice(i, i + self.BLOCK)
+            s, v = self._push(k[b], m_g[b], rest[b], forced[b])
+            segs += s
+            vels += v
+        return segs, vels
+
+    def _push(self, k: np.ndarray, m_g: np.ndarray, rest: np.ndarray, forced: np.ndarray
+              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
+        """One block: ``rest`` are the rest candidates, ``forced`` those that end any
+        movement (a lasting rest)."""
+        segs: list[RawSegment] = []
+        vels: list[tuple[np.ndarray, np.ndarray]] = []
+        n = len(k)
+        moves = np.flatnonzero(~rest).tolist()  # where the sensor is not at rest
         if self._level is None:
             self._level = float(m_g[0])
         pos = 0
         g_dt = STANDARD_GRAVITY_MPS2 * self.dt
         while pos < n:
             if not self.moving:
-                j = pos + int(np.argmin(rest[pos:])) if not rest[pos:].all() else n
+                i_move = bisect_left(moves, pos)
+                j = moves[i_move] if i_move < len(moves) else n
                 r_m = m_g[pos:j]  # all rest candidates: a non-rest sample starts a movement
                 if len(r_m):
                     self._rest_m = np.concatenate([self._rest_m, r_m])[-self.level_n:]
@@ -198,26 +206,32 @@ class RestToRestSegmenter:
             # moving: where may it end?
             mm = m_g[pos:]
             # exact integer sums: the same decisions for any chunking
-            vq = self._vq + np.cumsum(self._quantise(mm))
+            vq = np.cumsum(self._quantise(mm))
+            vq += self._vq
             v = vq * (g_dt / self.scale)
-            peak = np.maximum(self._peak, np.maximum.accumulate(np.abs(v)))
-            n_prev = self._n_open
+            speed = np.abs(v)
+            peak = np.maximum.accumulate(speed)
+            np.maximum(peak, self._peak, out=peak)
             # a movement that has not yet reached ``enter`` speed may be a gentle start:
             # only a lasting rest ends it
-            back = (np.abs(v) <= self.v_floor) | (np.abs(v) <= self.rho * peak)
-            ok = rest[pos:] & (((peak >= self.enter) & back) | (run[pos:] >= self.force_n))
-            too_long = n_prev + np.arange(1, len(mm) + 1) >= self.max_n
-            stop = ok | too_long
-            if not stop.any():
+            back = (speed <= self.v_floor) | (speed <= self.rho * peak)
+            ok = (peak >= self.enter) & back
+            ok |= forced[pos:]
+            ok &= rest[pos:]
+            e_ok = int(np.argmax(ok))
+            if not ok[e_ok]:
+                e_ok = len(mm)
+            # ... or it has gone on too long (its ``max_n``-th sample)
+            e = min(e_ok, max(0, self.max_n - self._n_open - 1))
+            if e >= len(mm):
                 self._k_parts.append(k[pos:])
                 self._m_parts.append(mm)
                 self._n_open += len(mm)
                 self._vq, self._peak = int(vq[-1]), float(peak[-1])
                 break
-            e = int(np.argmax(stop))
             mk = np.concatenate([*self._k_parts, k[pos:pos + e + 1]])
             mv = np.concatenate([*self._m_parts, mm[:e + 1]])
-            if ok[e]:
+            if e == e_ok:
                 s, vcorr = self._segments(mk, mv)
                 segs.extend(s)
                 # the rest samples before the movement keep velocity zero (they may also
@@ -233,9 +247,18 @@ class RestToRestSegmenter:
     def _segments(self, k: np.ndarray, m_g: np.ndarray) -> tuple[list[RawSegment], np.ndarray]:
         """One movement from rest to rest: corrected velocity and its up / down segments."""
         a = (m_g - m_g[:self.n_still].mean()) * STANDARD_GRAVITY_MPS2
-        v = np.concatenate([[0.0], np.cumsum(0.5 * (a[1:] + a[:-1]))]) * self.dt
+        # trapezoids from v = 0, in place: (a[1:] + a[:-1]) * 0.5, summed, times dt
+        step = a[1:] + a[:-1]
+        step *= 0.5
+        v = np.empty(len(a))
+        v[0] = 0.0
+        np.cumsum(step, out=v[1:])
+        v *= self.dt
         span = max(int(k[-1] - k[0]), 1)
-        v = v - v[-1] * (k - k[0]) / span
+        ramp = (k - k[0]).astype(float)
+        ramp *= v[-1]
+        ramp /= span
+        v -= ramp
         hyst = Segmenter(enter=self.enter, exit=self.exit)
         segs = hyst.push(k, v)
         if hyst.state != 0 and hyst.k_open is not None:
