@@ -107,7 +107,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         comparison = compare_recording(analysis, rec, args.plan)
         plan = comparison.plan if comparison is not None else None
         res = log_session(db, analysis, plan, args.athlete, path, comparison=comparison,
-                          meta=rec.meta)  # log_session reads load_kg from meta
+                          meta=rec.meta)  # the comparison carries the load used
         full = sum(len(s.full_reps) for s in analysis.sets)
         what = "logged" if res.created else "updated (already logged)"
         verdict = f", {comparison.verdict()} ({plan.name})" if comparison else ""

@@ -202,13 +202,6 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The ``# key: value`` lines at the top of a recording (CONTRACT.md section 1)."""
-    from .io.recording import read_metadata as read_meta
-
-    return read_meta(path)
-
-
 def _iso_utc(text: str | None, fallback_path: str | os.PathLike[str] | None) -> str:
     if text:
         try:
@@ -267,7 +260,8 @@ def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | Non
     comparison : PlanComparison, optional
         Already computed comparison (computed here from ``plan`` otherwise).
     load_kg : float, optional
-        Load used; defaults to the recording's ``load_kg`` metadata, else the plan's.
+        Load used; defaults to the recording's ``load_kg`` metadata, else the plan's. With a
+        comparison, the load it used.
     started_at : str, optional
         ISO 8601 start; defaults to the recording's ``started_at``, else the file's mtime.
     meta : dict, optional
@@ -276,6 +270,8 @@ def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | Non
     """
     sha = file_sha256(recording_path)
     if meta is None:  # callers that loaded the recording pass what the reader found
+        from .io.recording import read_metadata  # numpy: not on `history`'s start-up path
+
         meta = read_metadata(recording_path)
     athlete = (athlete or meta.get("athlete") or DEFAULT_ATHLETE).strip() or DEFAULT_ATHLETE
     if load_kg is None:
@@ -284,8 +280,8 @@ def log_session(db: str | os.PathLike[str], analysis: Analysis, plan: Plan | Non
         from .compare import compare
 
         comparison = compare(analysis, plan, load_kg=load_kg)
-    if load_kg is None and plan is not None:
-        load_kg = plan.load_kg
+    if comparison is not None:
+        load_kg = comparison.load_kg  # the load the comparison used (the plan's by default)
     started = _iso_utc(started_at or meta.get("started_at"), recording_path)
     logged = datetime.now(UTC).isoformat(timespec="seconds")
     sets = [s for s in analysis.sets if s.reps]
