@@ -87,8 +87,6 @@ _FAULT_ORDER = (FLAG_PARTIAL_RANGE, FLAG_NO_TOP_PAUSE, FAULT_SHORT_TOP_PAUSE,
                 FAULT_SHORT_BOTTOM_PAUSE)
 
 
-
-
 def cue_for(fault: str, tempo: Tempo | None = None) -> str:
     """The coaching cue for a fault word ('' when sensorcoach has none).
 
@@ -98,8 +96,8 @@ def cue_for(fault: str, tempo: Tempo | None = None) -> str:
         A detector flag or a plan-relative tempo fault.
     tempo : Tempo, optional
         The prescribed tempo: the tempo faults' cues then name the prescribed time
-        (e.g. "Pause and squeeze at the top: hold it the full 1 s"), else
-        :data:`CUES` says "the full prescribed count".
+        (e.g. "Pause and squeeze at the top: hold it the full 1 s"), else the generic
+        cue of :data:`CUES`.
     """
     if tempo is not None and fault in _TEMPO_CUES:
         attr, text, _ = _TEMPO_CUES[fault]
@@ -242,12 +240,18 @@ def tally_faults(reps: Iterable[tuple[str, list[str]]], tempo: Tempo | None = No
             for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f))]
 
 
+def by_frequency(faults: Iterable[FaultTally]) -> list[FaultTally]:
+    """The most frequent fault first (stable: ties keep the tally's order, most important
+    first)."""
+    return sorted(faults, key=lambda f: -f.count)
+
+
 def fault_cue_lines(faults: list[FaultTally]) -> list[str]:
     """Each fault's cue with how often and what it fixes, the most frequent fault first,
     e.g. ``"Lower under control (7 reps: fast eccentric)"``."""
     return [f"{f.cue} ({f.count} rep{'s' if f.count != 1 else ''}: "
             f"{f.fault.replace('_', ' ')})"
-            for f in sorted(faults, key=lambda f: -f.count) if f.cue]
+            for f in by_frequency(faults) if f.cue]
 
 
 def cue_lines(faults: list[FaultTally], cmp: PlanComparison | None = None) -> list[str]:

@@ -422,13 +422,14 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
         cmp_json = d.pop("comparison_json")
         faults, cues = {}, []
         if cmp_json:
+            from .compare import FaultTally, by_frequency
+
             doc = json.loads(cmp_json)
-            tally = doc.get("faults", [])
-            faults = {f["fault"]: f["count"] for f in tally}
-            # the plan's cues, then the faults' cues most frequent first (stable: ties keep
-            # the comparison's order, most important first)
-            cues = list(doc.get("cues", [])) + [
-                f["cue"] for f in sorted(tally, key=lambda f: -f["count"]) if f.get("cue")]
+            tally = [FaultTally(f["fault"], f["count"], f.get("cue") or "")
+                     for f in doc.get("faults", [])]
+            faults = {f.fault: f.count for f in tally}
+            # the plan's cues, then the faults' cues most frequent first
+            cues = [*doc.get("cues", []), *(f.cue for f in by_frequency(tally) if f.cue)]
         for k in ("rest_ok", "met"):
             if d[k] is not None:
                 d[k] = bool(d[k])

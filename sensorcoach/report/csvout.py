@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..compare import rep_checks
+
 if TYPE_CHECKING:
     from ..compare import PlanComparison
     from ..results import Analysis
@@ -40,8 +42,6 @@ def _cell(x: object, nd: int = 3) -> str:
 
 def rows(analysis: Analysis, comparison: PlanComparison | None = None) -> list[dict[str, str]]:
     """The CSV rows as dicts of strings."""
-    from ..compare import rep_checks
-
     checks = rep_checks(comparison)
     out = []
     for s in analysis.sets:

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compare import VELOCITY_LOSS_CUE_PCT, rep_checks, set_velocity
+from ..compare import (
+    ECCENTRIC_TOL_S,
+    TOP_PAUSE_TOL_S,
+    VELOCITY_LOSS_CUE_PCT,
+    rep_checks,
+    set_velocity,
+)
 
 if TYPE_CHECKING:
     from ..compare import PlanComparison
@@ -153,8 +159,6 @@ def tempo_png(analysis: Analysis, comparison: PlanComparison | None = None) -> b
     Bars are green where the prescription (dashed) minus its tolerance (dotted) was met, red
     where it was not; without a plan all bars are neutral.
     """
-    from ..compare import ECCENTRIC_TOL_S, TOP_PAUSE_TOL_S
-
     sets = [s for s in analysis.sets if s.full_reps]
     if not sets:
         return None
