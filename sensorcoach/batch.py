@@ -47,26 +47,22 @@ def _walk(folder: Path) -> list[str]:
 
 
 def _one(path: str, mount: str | None, plan: str | None) -> tuple[str, dict | None, str | None]:
+    from .compare import analyze_against_plan
     from .errors import SensorcoachError
-    from .pipeline import analyze_file
 
     try:
-        from .compare import compare_recording
-
-        analysis, rec = analyze_file(path, mount=mount)
-        # one place decides (same as a single-file analyze)
-        comparison = compare_recording(analysis, rec, plan)
-        if comparison is not None:
-            analysis.extra["plan_comparison"] = comparison.to_dict()
+        analysis, _, _ = analyze_against_plan(path, mount, plan)  # as a single-file analyze
         return path, analysis.to_dict(), None
     except SensorcoachError as exc:
         return path, None, str(exc)
 
 
 def analyze_many(paths: list[str], *, mount: str | None = None, json_out: str | None = None,
-                 plan: str | None = None, workers: int | None = None) -> int:
-    """Analyse every recording; print a summary. Exit code 2 if any file failed."""
-    files = collect(paths)
+                 plan: str | None = None, workers: int | None = None,
+                 files: list[str] | None = None) -> int:
+    """Analyse every recording; print a summary. Exit code 2 if any file failed.
+    ``files``: ``collect(paths)`` when the caller has it already."""
+    files = collect(paths) if files is None else files
     if not files:
         from .errors import RecordingError
 

@@ -23,20 +23,23 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    import os
+
+    from .compare import analyze_against_plan
     from .display import format_analysis
-    from .pipeline import analyze_file
 
     paths = args.recording
-    if len(paths) > 1 or _is_recordings_folder(paths[0]):
-        from .batch import analyze_many
+    if len(paths) > 1 or os.path.isdir(paths[0]):
+        from pathlib import Path
 
-        return analyze_many(paths, mount=args.mount, json_out=args.json, plan=args.plan)
-    analysis, rec = analyze_file(paths[0], mount=args.mount)
-    from .compare import compare_recording
+        from .batch import analyze_many, collect
 
-    comparison = compare_recording(analysis, rec, args.plan)
-    if comparison is not None:
-        analysis.extra["plan_comparison"] = comparison.to_dict()
+        # a folder is a batch, unless it is one export (phyphox, MetaMotion): one recording
+        files = collect(paths)
+        if len(paths) > 1 or files != [str(Path(paths[0]))]:
+            return analyze_many(paths, mount=args.mount, json_out=args.json, plan=args.plan,
+                                files=files)
+    analysis, _, comparison = analyze_against_plan(paths[0], args.mount, args.plan)
     if args.json:
         text = json.dumps(analysis.to_dict(), indent=2) + "\n"
         if args.json == "-":
@@ -51,18 +54,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print()
         print(format_comparison(comparison))
     return 0
-
-
-def _is_recordings_folder(path: str) -> bool:
-    """A folder to analyse in batch; an export folder (phyphox, MetaMotion) is one recording,
-    read as ``replay`` reads it."""
-    import os
-
-    if not os.path.isdir(path):
-        return False
-    from .io.formats import is_export_folder
-
-    return not is_export_folder(path)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

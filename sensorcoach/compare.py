@@ -484,6 +484,20 @@ def compare_recording(analysis: Analysis, rec: Recording, plan_arg: str | None =
     return None if plan is None else compare(analysis, plan, load_kg=rec.load_kg)
 
 
+def analyze_against_plan(path: str, mount: str | None, plan_arg: str | None = None
+                         ) -> tuple[Analysis, Recording, PlanComparison | None]:
+    """``sensorcoach analyze`` of one recording: the analysis, the recording and the
+    comparison with the plan that applies (:func:`compare_recording`), which also goes into
+    the analysis JSON as ``plan_comparison``."""
+    from .pipeline import analyze_file
+
+    analysis, rec = analyze_file(path, mount=mount)
+    comparison = compare_recording(analysis, rec, plan_arg)
+    if comparison is not None:
+        analysis.extra["plan_comparison"] = comparison.to_dict()
+    return analysis, rec, comparison
+
+
 def compare(analysis: Analysis, plan: Plan, *, load_kg: float | None = None) -> PlanComparison:
     """Compare an analysed session with the plan it was meant to follow.
 
