@@ -157,9 +157,7 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
         No ``athlete`` given and the history holds several.
     """
     rows = history(db, athlete)
-    names = sorted({r.athlete for r in rows})
-    if athlete is None:
-        _check_one_athlete(names)
+    names = _athletes_of(rows, athlete)
     if velocity_load_kg is None:
         velocity_load_kg = reference_load(rows)
     weeks = weekly_progress(rows, velocity_load_kg=velocity_load_kg)
@@ -192,10 +190,13 @@ def plot_progress(db: str | os.PathLike[str], out_path: str | os.PathLike[str], 
     return out
 
 
-def _check_one_athlete(names: list[str]) -> None:
-    if len(names) > 1:
+def _athletes_of(rows: list[SessionRow], athlete: str | None) -> list[str]:
+    """The athletes of the sessions; with no ``athlete`` asked for there must be one."""
+    names = sorted({r.athlete for r in rows})
+    if athlete is None and len(names) > 1:
         raise StoreError(f"the history holds several athletes ({', '.join(names)}): "
                          "say which one (--athlete)")
+    return names
 
 
 # --- next session ----------------------------------------------------------------------
@@ -258,8 +259,7 @@ def next_session(db: str | os.PathLike[str], athlete: str | None, plan: Plan | N
         No plan given and no session with a plan in the history.
     """
     rows = history(db, athlete)
-    if athlete is None:  # as plot_progress: the athletes of the sessions
-        _check_one_athlete(sorted({r.athlete for r in rows}))
+    _athletes_of(rows, athlete)  # as plot_progress: one athlete, or the one asked for
     last = _last_on_plan(rows, plan)
     if last is None:
         if plan is None:
