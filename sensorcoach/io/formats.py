@@ -53,6 +53,7 @@ from ..types import Recording
 from .recording import (
     _GZIP_MAGIC,
     _gunzip,
+    _read_head,
     _read_recording,
     _short,
     validate_samples,
@@ -116,10 +117,7 @@ def _fail(source: str, message: str) -> RecordingError:
 # collecting and sniffing
 # --------------------------------------------------------------------------------------
 def _read_file(path: Path) -> bytes:
-    try:
-        return _gunzip(path.name, path.read_bytes(), 60)
-    except OSError as exc:
-        raise _fail(path.name, f"expected a readable file, found {_short(str(exc), 60)}") from None
+    return _read_head(path, detail_limit=60)[0]
 
 
 def _is_csv_name(name: str) -> bool:
@@ -638,17 +636,8 @@ def load_recording(
             raise _fail(only.name, f"expected a recording file at {_short(str(only), 120)}, "
                         "found nothing")
         if only.is_file() and not zipfile.is_zipfile(only):
-            try:
-                with open(only, "rb") as fh:
-                    head = fh.read(_SNIFF_BYTES)
-            except OSError as exc:
-                raise _fail(only.name, f"expected a readable file, found {_short(str(exc), 60)}"
-                            ) from None
-            if head.startswith(_GZIP_MAGIC):  # gunzipped once, reused below
-                data, whole = _read_file(only), True
-                head = data[:_SNIFF_BYTES]
-            else:
-                data, whole = head, len(head) < _SNIFF_BYTES
+            data, whole = _read_head(only, _SNIFF_BYTES, detail_limit=60)  # gunzipped once
+            head = data[:_SNIFF_BYTES]
             if _sniff(_Source(only.name, head)).kind == _CONTRACT or not head.strip():
                 return _read_recording(only, data, whole)  # the head read here, not again
             if whole:

@@ -344,9 +344,11 @@ def _gunzip(name: str, raw: bytes, detail_limit: int = 80) -> bytes:
                     ) from None
 
 
-def _read_head(path: Path, limit: int = -1) -> tuple[bytes, bool]:
-    """File content (the first ``limit`` bytes if given), gunzipped if gzip-compressed,
-    and whether that is the whole content."""
+def _read_head(path: Path, limit: int = -1, detail_limit: int | None = None
+               ) -> tuple[bytes, bool]:
+    """File content (the first ``limit`` bytes if given; a gzip file whole), gunzipped if
+    gzip-compressed, and whether that is the whole content. ``detail_limit``: characters of
+    an error's detail in the message."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read(limit)
@@ -354,8 +356,10 @@ def _read_head(path: Path, limit: int = -1) -> tuple[bytes, bool]:
             if gz and limit >= 0:
                 raw += fh.read()
     except OSError as exc:
-        raise _fail(path.name, f"expected a readable file, found {_short(exc, 100)}") from None
-    return _gunzip(path.name, raw), gz or limit < 0 or len(raw) < limit
+        raise _fail(path.name, "expected a readable file, found "
+                    f"{_short(exc, detail_limit or 100)}") from None
+    return (_gunzip(path.name, raw, detail_limit or 80),
+            gz or limit < 0 or len(raw) < limit)
 
 
 def _read_bytes(path: Path, limit: int = -1) -> bytes:
