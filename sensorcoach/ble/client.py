@@ -1,8 +1,8 @@
 """BLE client: find the sensor, stream its samples, survive link drops.
 
-Uses bleak (BlueZ on Linux). :func:`scan` lists sensors; :func:`stream` / :class:`SensorStream`
-connects, writes START (after SET RATE), subscribes to the data characteristic and turns
-notifications into :class:`~sensorcoach.types.SampleChunk` on the sensor clock.
+Uses bleak (BlueZ on Linux). :func:`scan` lists sensors; :class:`SensorStream` connects,
+writes START (after SET RATE), subscribes to the data characteristic and turns notifications
+into :class:`~sensorcoach.types.SampleChunk` on the sensor clock.
 
 * The notification callback only enqueues the payload (bleak's
   ``async_callback_with_queue`` pattern); one consumer task decodes (bad packets are counted

@@ -95,7 +95,7 @@ class _Simulation:
         self.sim: Any = None
 
     def __enter__(self) -> Any:
-        if getattr(self.args, "simulate", None):
+        if self.args.simulate:
             import logging
 
             from .fakebluez import SimulatedSensor
@@ -250,7 +250,7 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
                               on_state=display.on_state if display is not None else None)
         # polar/witmotion decoders know the nominal rate (theirs when none was asked for);
         # a WitMotion chunk is one sample, too few for the session to measure it
-        nominal = getattr(stream.decoder, "rate_hz", None)
+        nominal = stream.decoder.rate_hz
         if nominal:
             session.meta.setdefault("sample_rate_hz", f"{nominal:g}")
         helpers = []

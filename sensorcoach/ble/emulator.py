@@ -465,7 +465,8 @@ class _PolarModel:
 
     def on_grid(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
         self._t = t
-        self._mg = np.floor(acc * 1000.0 + 0.5)  # milli-g; clipped to the range per frame
+        lim = self.range_g * 1000  # the range is set just before a new grid (OP_START)
+        self._mg = np.clip(np.floor(acc * 1000.0 + 0.5), -lim, lim)  # milli-g
 
     def tick(self, i: int) -> None:
         self._buf.append((float(self._t[i]), self._mg[i]))
@@ -478,8 +479,7 @@ class _PolarModel:
         if not self._buf:
             return
         ts_ns = int(round(self._buf[-1][0] * 1e9))
-        lim = self.range_g * 1000
-        pkt = PL.encode_frame(ts_ns, np.clip([m for _, m in self._buf], -lim, lim))
+        pkt = PL.encode_frame(ts_ns, np.array([m for _, m in self._buf]))
         self._buf = []
         self.emu._on_packet(pkt)
 
@@ -527,7 +527,7 @@ class _WitMotionModel:
     def on_grid(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
         from . import witmotion as W
 
-        self._packets = W.encode_packets(acc, np.zeros_like(acc) if gyr is None else gyr)
+        self._packets = W.encode_packets(acc, 0.0 if gyr is None else gyr)
 
     def tick(self, i: int) -> None:
         self.emu._on_packet(self._packets[20 * i:20 * i + 20])

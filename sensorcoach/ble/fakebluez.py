@@ -276,7 +276,8 @@ class FakeBlueZ:
         self.notifications_sent = 0
         self._available = asyncio.Event()
         self._available.set()
-        self._layout = _layout(self.kind)
+        #: this kind's advertised service UUIDs, GATT services, and data characteristic
+        self._adv_uuids, self._services, self._data_char_uuid = _layout(self.kind)
 
     # --- setup ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -304,7 +305,7 @@ class FakeBlueZ:
             "Paired": ("b", False), "Bonded": ("b", False), "Trusted": ("b", False),
             "Blocked": ("b", False), "LegacyPairing": ("b", False),
             "RSSI": ("n", self._rssi), "TxPower": ("n", 0), "Connected": ("b", False),
-            "UUIDs": ("as", self._advertised_uuids()),
+            "UUIDs": ("as", self._adv_uuids),
             "Adapter": ("o", self.adapter_path), "ServicesResolved": ("b", False),
             "ManufacturerData": ("a{qv}", {}), "ServiceData": ("a{sv}", {}),
             "AdvertisingFlags": ("ay", b"\x06"),
@@ -333,20 +334,12 @@ class FakeBlueZ:
     def kind(self) -> str:
         return getattr(self.sensor, "kind", "stub")
 
-    def _data_uuid(self) -> str:
-        """The characteristic that notifies samples (looked up once: this runs for every
-        notification)."""
-        return self._layout[2]
-
-    def _advertised_uuids(self) -> list[str]:
-        return self._layout[0]
-
     def _gatt_tree(self) -> list[_Obj]:
         """The GATT objects, with BlueZ's handle-numbered paths: a service at its handle,
         then each characteristic (declaration + value) and its CCCD in turn."""
         d = self.dev_path
         objs: list[_Obj] = []
-        for s_handle, s_uuid, chars in self._layout[1]:
+        for s_handle, s_uuid, chars in self._services:
             svc = f"{d}/service{s_handle:04x}"
             objs.append(_Obj(svc, {SERVICE: {"UUID": ("s", s_uuid), "Primary": ("b", True),
                                              "Device": ("o", d), "Includes": ("ao", [])}}))
@@ -490,7 +483,7 @@ class FakeBlueZ:
             self._set(path, CHAR, Value=bytes(payload))
 
     def _notify_data(self, payload: bytes) -> None:
-        path = self._char_by_uuid.get(self._data_uuid())
+        path = self._char_by_uuid.get(self._data_char_uuid)
         if path is None or not self.connected:
             return
         sock = self._acquired.get(path)
@@ -663,8 +656,7 @@ class FakeBlueZ:
             if "read" not in flags:
                 return Message.new_error(msg, "org.bluez.Error.NotPermitted",
                                          "Read not permitted")
-            value = (self.sensor.status() if uuid == H.STATUS_UUID and self.kind == "stub"
-                     else props["Value"][1])
+            value = self.sensor.status() if uuid == H.STATUS_UUID else props["Value"][1]
             props["Value"] = ("ay", bytes(value))
             return Message.new_method_return(msg, "ay", [bytes(value)])
         if m == "WriteValue":

@@ -31,6 +31,8 @@ NotifyCallback = Callable[[Any, bytearray], None]
 
 class Decoder(Protocol):
     stats: H.AssemblerStats
+    #: the nominal sample rate when the decoder knows it (None: only the samples' times tell)
+    rate_hz: int | None
 
     def push(self, data: bytes, arrival_s: float) -> list[SampleChunk]: ...
 
@@ -83,6 +85,7 @@ class StubDecoder:
                               f"Hz, not {rate_hz}")
         self.assembler = H.PacketAssembler()
         self.stats = self.assembler.stats
+        self.rate_hz = None  # the packets' own sensor-clock times tell
 
     def push(self, data: bytes, arrival_s: float) -> list[SampleChunk]:
         return self.assembler.push(H.decode_packet(data))

@@ -58,11 +58,10 @@ class LiveSession:
         self.side_samples = 0
         self.events: list[Any] = []
 
-    def _open(self, has_gyro: bool) -> None:
+    def _writer(self, path: Any, has_gyro: bool) -> Any:
         from ..io.recording import RecordingWriter
 
-        assert self.out is not None
-        self.writer = RecordingWriter(self.out, self.meta, has_gyro)
+        return RecordingWriter(path, self.meta, has_gyro)
 
     def on_chunk(self, chunk: SampleChunk) -> None:
         """Record and analyse one chunk."""
@@ -76,14 +75,12 @@ class LiveSession:
                     dt = float(np.median(np.diff(chunk.time_s)))
                     if dt > 0:
                         self.meta["sample_rate_hz"] = f"{1.0 / dt:g}"
-                self._open(chunk.gyr_dps is not None)
+                self.writer = self._writer(self.out, chunk.gyr_dps is not None)
             # fit the chunk to the file's columns; the detector keeps the original
             if self.writer.has_gyro and chunk.gyr_dps is None:
                 # the file's gyro columns cannot hold these samples: the side file takes them
                 if self.side_writer is None:
-                    from ..io.recording import RecordingWriter
-
-                    self.side_writer = RecordingWriter(self.side_path, self.meta, False)
+                    self.side_writer = self._writer(self.side_path, False)
                 self.side_writer.write(chunk)
                 self.side_samples += len(chunk)
             else:
