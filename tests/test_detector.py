@@ -13,6 +13,7 @@ import pytest
 from conftest import recordings_with_truth
 
 from sensorcoach.evaluation import Score, load_truth, score
+from sensorcoach.events import SetDoneEvent
 from sensorcoach.pipeline import StreamPipeline, analyze_recording
 from sensorcoach.types import Recording, SampleChunk
 
@@ -204,3 +205,18 @@ def test_fast_reps_without_gyro_are_not_split():
     assert not res.truth["spec"]["gyro"] and res.truth["spec"]["mount"] == "hip"
     s = score(analyze_recording(res.recording), res.truth)
     assert s.recall >= 0.85 and s.precision >= 0.95, (s.tp, s.fp, s.fn)
+
+
+def test_small_chunks_do_not_time_a_set_out_mid_movement():
+    """A bar movement still below the segmenter's entry speed is under way: a set must not
+    time out in the middle of it. In 37-sample chunks it did on this simulated session
+    (and a held partial rep then crashed the detector). Live equals offline."""
+    from sensorcoach.sim import random_spec, simulate
+
+    seed = 5100061  # a simulated session, bar mount, that showed the crash
+    rec = simulate(random_spec(np.random.default_rng(seed)), seed).recording
+    offline = [len(s.full_reps) for s in analyze_recording(rec).sets]
+    pipe = StreamPipeline(mount=rec.mount)
+    events = [e for c in rec.samples.chunks(37) for e in pipe.feed(c)] + pipe.finish()
+    live = [e.reps for e in events if isinstance(e, SetDoneEvent)]
+    assert live == offline and len(offline) >= 3

@@ -628,7 +628,8 @@ class RepDetector:
                 return events + self._count_lowered(pend, s)
             if s.direction < 0:
                 return events
-            if self._back_at_start(s, pend) and len(self._cur.reps) >= 2:
+            if (self._cur is not None and len(self._cur.reps) >= 2
+                    and self._back_at_start(s, pend)):
                 # a lowering too slow to show as a movement: the next rise starts where
                 # the partial rep started, so the hips came back down (in a set of a few
                 # reps already: a "set" of one may be a settling movement, see below)
@@ -856,7 +857,9 @@ class RepDetector:
         if final:
             return self._close_set(at_s=self._newest_t)
         t_now = float(self.hist["t_s"][-1])
-        idle = self._segmenter.state == 0 and not self._pending
+        # a bar movement still below ``enter`` speed is under way all the same (as in _drain)
+        idle = (self._segmenter.state == 0 and not self._pending
+                and not (self.mount == "bar" and self._segmenter.moving))
         if idle and t_now - self._set_last_s() > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
