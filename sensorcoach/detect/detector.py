@@ -54,6 +54,12 @@ from .frontend import GRID_RATE_HZ, FrontEnd
 from .history import History
 from .segments import RawSegment, RestToRestSegmenter, Segmenter
 
+#: Hip movements split by a dip of the tilt rate (the hips' own acceleration, without a
+#: gyro) are one movement when the rate turned back by less than this, degrees: in the
+#: look-ahead (decided before the count) and between two pieces (decided after the second)
+LOOKAHEAD_DIP_MAX_DEG = 1.0
+SPLIT_DIP_MAX_DEG = 3.0
+
 
 @dataclass
 class Segment:
@@ -320,9 +326,7 @@ class RepDetector:
             if nxt is not None:
                 if isinstance(nxt, RawSegment):
                     self._pending.pop(1)
-                    self._pending[0] = RawSegment(raw.direction, raw.k_start, nxt.k_end,
-                                                  k_first_end=raw.k_first_end or raw.k_end,
-                                                  k_last_start=nxt.k_start)
+                    self._pending[0] = raw.joined(nxt)
                     continue
                 if not final:
                     break  # the continuation is still under way
@@ -332,9 +336,8 @@ class RepDetector:
                 t_raw = float(self.hist["t_s"][self.hist.index(raw.k_start)])
                 if t_raw - self._set_last_s() > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
-            raw = self._late_join(raw)
-            lo_k = self._last_seg_end_k
-            seg = self._refine(raw, k_end + self._lookahead_k)
+            raw, lo_k = self._late_join(raw)
+            seg = self._refine(raw, k_end + self._lookahead_k, lo_k)
             self._last_seg_end_k = raw.k_end
             seg_events = self._on_segment(seg) if seg is not None else []
             events.extend(seg_events)
@@ -345,39 +348,34 @@ class RepDetector:
                     self._prev_piece[raw.direction] = (raw, lo_k)
         return events
 
-    def _reversal_deg(self, direction: int, k0: int, k1: int) -> float:
-        """How far the tilt turned back against ``direction`` between grid indices."""
-        h = self.hist
-        i0, i1 = max(0, h.index(k0)), h.index(k1)
-        if i1 <= i0:
-            return 0.0
-        r = h[self._rate_key][i0:i1 + 1] * direction
-        return float(np.clip(-r, 0.0, None).sum()) / GRID_RATE_HZ
+    def _late_join(self, raw: RawSegment) -> tuple[RawSegment, int]:
+        """``raw``, or the uncounted piece before it joined with it; and the grid index
+        before which its onset is not searched.
 
-    def _late_join(self, raw: RawSegment) -> RawSegment:
-        """Without a gyro, the hips' own acceleration bends the accelerometer's tilt in
-        the middle of a fast movement: its rate can dip for a moment below zero (longer
-        than the look-ahead) and split one movement in two. When the first piece was not
-        counted and the second follows within the merge window, having turned back by no
-        more than a degree (a lowering turns back by far more), they are one movement.
-        Counting waits for the second piece's end anyway: no delay."""
+        Without a gyro, the hips' own acceleration bends the accelerometer's tilt in the
+        middle of a fast movement: its rate can dip below zero for a moment (longer than
+        the look-ahead) and split one movement in two. Inside a set, when the first piece
+        was not counted and the second follows within the merge window, having turned back
+        by less than :data:`SPLIT_DIP_MAX_DEG` (a lowering turns back by far more), they
+        are one movement. Counting waits for the second piece's end anyway: no delay."""
         prev = self._prev_piece.get(raw.direction)
         if prev is None or self._cur is None:
-            return raw
+            return raw, self._last_seg_end_k
         p, lo_k = prev
-        if (raw.k_start - p.k_end > self._merge_k
-                or self._reversal_deg(raw.direction, p.k_end, raw.k_start) >= 3.0):
-            return raw
-        self._last_seg_end_k = lo_k
-        return RawSegment(raw.direction, p.k_start, raw.k_end,
-                          k_first_end=p.k_first_end or p.k_end,
-                          k_last_start=raw.k_last_start or raw.k_start)
+        if raw.k_start - p.k_end > self._merge_k:
+            return raw, self._last_seg_end_k
+        h = self.hist
+        i0, i1 = h.index(p.k_end), h.index(raw.k_start)
+        gap = h[self._rate_key][i0:i1 + 1] * raw.direction
+        if i1 > i0 and _turned_back_deg(gap) >= SPLIT_DIP_MAX_DEG:
+            return raw, self._last_seg_end_k
+        return p.joined(raw), lo_k
 
     def _may_continue(self, raw: RawSegment) -> bool:
-        """Over the look-ahead after ``raw`` the rate kept its sign and picked up again,
-        back beyond the exit level (a tilt creeping on under it at lockout does not hold
-        the count back): the movement may go on (decided from the look-ahead alone:
-        chunk-exact)."""
+        """Over the look-ahead after ``raw`` the rate turned back by less than
+        :data:`LOOKAHEAD_DIP_MAX_DEG` and picked up again by more than the exit level (a
+        tilt creeping on under it at lockout does not hold the count back): the movement
+        may go on (decided from the look-ahead alone: chunk-exact)."""
         if self.mount == "bar":
             return False  # a bar movement ends at a rest: nothing runs on
         h = self.hist
@@ -387,8 +385,8 @@ class RepDetector:
         r = h[self._rate_key][i0:i1 + 1] * raw.direction
         # a dip of the rate: the hips' own acceleration bends the accelerometer's tilt
         # mid-movement (without a gyro); a lowering turns back by far more than a degree
-        return bool(self._reversal_deg(raw.direction, raw.k_end, raw.k_end + self._lookahead_k)
-                    < 1.0 and r[-1] - r.min() > self._segmenter.exit)
+        return bool(_turned_back_deg(r) < LOOKAHEAD_DIP_MAX_DEG
+                    and r[-1] - r.min() > self._segmenter.exit)
 
     def _continuation(self, raw: RawSegment, window_k: int) -> RawSegment | bool | None:
         """The raw segment that continues ``raw`` the same way, starting within
@@ -406,13 +404,15 @@ class RepDetector:
             return True
         return None
 
-    def _refine(self, raw: RawSegment, k_limit: int) -> Segment | None:
+    def _refine(self, raw: RawSegment, k_limit: int, lo_k: int) -> Segment | None:
+        """The movement ``raw`` timed and measured; its onset is searched back to ``lo_k``
+        at the earliest (the end of the previous movement)."""
         ch = self.mount
         h = self.hist
         t = h["t_s"]
         merged = raw.k_first_end is not None
         # the grid indices this needs, found in one search
-        ks = [max(self._last_seg_end_k, raw.k_start - self._search_k), raw.k_start,
+        ks = [max(lo_k, raw.k_start - self._search_k), raw.k_start,
               raw.k_end, k_limit]
         if merged:
             ks += [raw.k_first_end, raw.k_last_start, raw.k_first_end + self._lookahead_k]
@@ -476,8 +476,7 @@ class RepDetector:
             # the hips' own deceleration at lockout bends the accelerometer's direction
             # (tens of degrees in a fast rep); the gyro carries the start pose over instead
             u_end = _propagate(u[a0], h.gyr_dps[a0:a1], np.diff(t[a0:a1 + 1]))
-        cosang = _clip_unit(float(np.dot(u[a0], u_end)))
-        rotation = math.degrees(math.acos(cosang))
+        rotation = _angle_deg(u[a0], u_end)
         if ch == "hip":
             # the range runs from pose to pose: a start found a little late (the hips' own
             # acceleration bends the accelerometer's tilt at the start of a fast rep) must
@@ -681,8 +680,7 @@ class RepDetector:
 
     def _back_at_start(self, s: Segment, up: Segment) -> bool:
         """The rise ``s`` starts where the held rise ``up`` started, soon after it."""
-        return (s.direction > 0 and s.u_start is not None and up.u_start is not None
-                and s.t_start <= up.t_end + self.max_hold_s
+        return (s.t_start <= up.t_end + self.max_hold_s
                 and _angle_deg(s.u_start, up.u_start) <= self.pose_match_deg)
 
     def _confirms(self, s: Segment, up: Segment) -> bool:
@@ -725,10 +723,8 @@ class RepDetector:
         # the bottom pose: where the last rep started, or where its lowering ended (the
         # two differ when that lowering ran on into a bounce; either one may be bent by
         # the hips' acceleration in a fast movement)
-        bottoms = [rep.up.u_start] if rep.up.u_start is not None else []
-        if rep.down is not None and rep.down.u_end is not None:
-            bottoms.append(rep.down.u_end)
-        if bottoms and min(_angle_deg(s.u_start, b) for b in bottoms) > self.pose_match_deg:
+        bottoms = (rep.up.u_start,) if rep.down is None else (rep.up.u_start, rep.down.u_end)
+        if min(_angle_deg(s.u_start, b) for b in bottoms) > self.pose_match_deg:
             return False
         # a partial rep stops short of lockout by design: only full-range reps must lock out
         # like the previous one
@@ -863,6 +859,11 @@ class RepDetector:
         if idle and t_now - self._set_last_s() > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
+
+
+def _turned_back_deg(r: np.ndarray) -> float:
+    """How far a rate (deg/s on the grid, signed along a movement) turned back against it."""
+    return float(np.clip(-r, 0.0, None).sum()) / GRID_RATE_HZ
 
 
 def _propagate(u0: np.ndarray, gyr_dps: np.ndarray, dt_s: np.ndarray) -> np.ndarray:

@@ -143,11 +143,10 @@ def _stepped(k0: int, n: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(first, n, step), (np.arange(n) - first) // step + 1
 
 
-def _lerp_percentile(a: np.ndarray, b: np.ndarray, n: int, q: float) -> np.ndarray:
-    """``np.percentile(window, q)`` (linear method) of windows of ``n`` samples, from the
-    two order statistics that bracket it (``a`` below, ``b`` above: see
+def _lerp_percentile(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
+    """``np.percentile(window, q)`` (linear method) from the two order statistics that
+    bracket it (``a`` below, ``b`` above) and the upper one's weight ``gamma`` (see
     :func:`_percentile_ranks`). The same floating-point steps as numpy, so the same bits."""
-    gamma = _percentile_ranks(n, q)[2]
     diff = b - a
     if gamma >= 0.5:
         return b - diff * (1 - gamma)
@@ -213,11 +212,11 @@ class _SteppedMedian:
             return np.percentile(sliding_window_view(span, n)[at - n + 1], self.q, axis=1)
         from scipy.ndimage import rank_filter
 
-        lo, hi, _ = _percentile_ranks(n, self.q)
+        lo, hi, gamma = _percentile_ranks(n, self.q)
         # origin (n - 1) // 2: each output is the rank of the window ending at it
         a = rank_filter(span, lo, size=n, origin=(n - 1) // 2)[at]
         b = a if hi == lo else rank_filter(span, hi, size=n, origin=(n - 1) // 2)[at]
-        return _lerp_percentile(a, b, n, self.q)
+        return _lerp_percentile(a, b, gamma)
 
 
 class _Walking:

@@ -61,8 +61,5 @@ class History:
         """Position of grid index ``k`` (or the first one after it) in the buffer."""
         return int(np.searchsorted(self.cols["k"], k))
 
-    def index_t(self, t_s: float) -> int:
-        return int(np.searchsorted(self.cols["t_s"], t_s))
-
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]

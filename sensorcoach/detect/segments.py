@@ -26,6 +26,12 @@ class RawSegment:
     k_first_end: int | None = None
     k_last_start: int | None = None
 
+    def joined(self, later: RawSegment) -> RawSegment:
+        """This movement and a ``later`` piece of it, as one."""
+        return RawSegment(self.direction, self.k_start, later.k_end,
+                          k_first_end=self.k_first_end or self.k_end,
+                          k_last_start=later.k_last_start or later.k_start)
+
 
 class Segmenter:
     """Streaming hysteresis segmenter.
@@ -261,16 +267,14 @@ class RestToRestSegmenter:
         v -= ramp
         hyst = Segmenter(enter=self.enter, exit=self.exit)
         segs = hyst.push(k, v)
-        if hyst.state != 0 and hyst.k_open is not None:
+        if hyst.state != 0:
             segs.append(RawSegment(hyst.state, int(hyst.k_open), int(k[-1])))
         joined: list[RawSegment] = []
         for seg in segs:
             last = joined[-1] if joined else None
             if (last is not None and seg.direction == last.direction
                     and seg.k_start <= last.k_end + self.join_k):
-                joined[-1] = RawSegment(last.direction, last.k_start, seg.k_end,
-                                        k_first_end=last.k_first_end or last.k_end,
-                                        k_last_start=seg.k_start)
+                joined[-1] = last.joined(seg)
             else:
                 joined.append(seg)
         return joined, v
