@@ -140,6 +140,11 @@ class RepDetector:
         bottom (~0.15 m), plus the belt's offset from the joint. Getting up rises far more.
     bar_max_rotation_deg : float
         A bar that rotates more than this during a "concentric" is being rolled, not lifted.
+    max_eccentric_s : float
+        The slowest lowering: a set's first concentric followed, within ``max_hold_s`` plus
+        this, by a like rise from the same place was a rep whose lowering went unseen; and
+        on a bar a rep whose lowering went unseen may still be lowering this long after
+        lockout (the set stays open).
     max_hold_s, confirm_fraction : float
         The first rep of a set is counted once its lowering (at least ``confirm_fraction``
         of its range, starting within ``max_hold_s`` of lockout) confirms it.
@@ -179,7 +184,8 @@ class RepDetector:
                  bar_max_rotation_deg: float = 10.0, min_rise_m: float = 0.03,
                  hip_min_rise_m_per_deg: float = 0.002, hip_max_rise_m: float = 0.45,
                  max_concentric_s: float = 6.0, min_concentric_s: float = 0.35,
-                 no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.7,
+                 max_eccentric_s: float = 6.0,
+                 no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.6,
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
@@ -202,6 +208,7 @@ class RepDetector:
         self.hip_max_rise_m = hip_max_rise_m
         self.max_concentric_s = max_concentric_s
         self.min_concentric_s = min_concentric_s
+        self.max_eccentric_s = max_eccentric_s
         self.no_top_pause_s = no_top_pause_s
         self.fast_eccentric_s = fast_eccentric_s
         self.bounce_acc_g = bounce_acc_g
@@ -534,6 +541,20 @@ class RepDetector:
         h = self.hist
         if i1 - i0 < 2:
             return 0.0, 0.0, 0.0
+        t, v, dz = self._zupt_velocity(i0, i1)
+        peak_v = float(v.max() if dz >= 0 else v.min())
+        # strongest vertical acceleration in the first 0.3 s (a bounce off the bottom)
+        n_head = max(1, int(0.3 * GRID_RATE_HZ))
+        j0 = max(0, i0 - int(0.15 * GRID_RATE_HZ))
+        head = h["az_mps2"][j0:i0 + n_head]
+        acc_peak = max(float(head.max()), -float(head.min())) / STANDARD_GRAVITY_MPS2
+        return dz, peak_v, acc_peak
+
+    def _zupt_velocity(self, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """Vertical velocity between two zero-velocity instants (history positions ``i0``,
+        ``i1``; the linear drift removed so that it is zero at both), its times, and the
+        vertical travel."""
+        h = self.hist
         t = h["t_s"][i0:i1 + 1]
         a = h["az_mps2"][i0:i1 + 1]
         dt = np.diff(t)
@@ -553,13 +574,45 @@ class RepDetector:
         step *= 0.5
         step *= dt
         dz = float(np.cumsum(step)[-1])  # a running sum (np.sum would add pairwise)
-        peak_v = float(v.max() if dz >= 0 else v.min())
-        # strongest vertical acceleration in the first 0.3 s (a bounce off the bottom)
-        n_head = max(1, int(0.3 * GRID_RATE_HZ))
-        j0 = max(0, i0 - int(0.15 * GRID_RATE_HZ))
-        head = h["az_mps2"][j0:i0 + n_head]
-        acc_peak = max(float(head.max()), -float(head.min())) / STANDARD_GRAVITY_MPS2
-        return dz, peak_v, acc_peak
+        return t, v, dz
+
+    def _unseen_lowering(self, up: Segment, t_next_s: float) -> Segment | None:
+        """Bar mount: the lowering between the lockout of ``up`` and the next rise starting
+        at ``t_next_s``, when it was too slow to show as a movement of its own.
+
+        A bar gliding down at constant speed feels no acceleration and looks at rest, so
+        the segmenter may miss a slow eccentric. But the bar is still at both ends (the top
+        pause, the bottom before the next rise): integrated between them with the drift
+        removed, the velocity shows the lowering and when it ran. It counts when the bar
+        came back down at least ``confirm_fraction`` of the rise."""
+        if self.mount != "bar" or len(self.hist) == 0:
+            return None
+        h = self.hist
+        t = h["t_s"]
+        d = self.front.delay_acc_s
+        i0, i1 = np.searchsorted(t, [up.t_end + d, t_next_s + d]).tolist()
+        i1 = min(i1, len(t) - 1)
+        if i1 - i0 < 3 or t[i0] > up.t_end + d + 0.1:
+            return None  # the history no longer holds the lockout (or holds a gap)
+        tt, v, dz = self._zupt_velocity(i0, i1)
+        if dz >= 0:
+            return None
+        down = -v
+        ip = int(np.argmax(down))
+        peak = float(down[ip])
+        if peak <= 0:
+            return None
+        lo, hi = 0.12, 0.4
+        t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True) - d
+        t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False) - d
+        if not 0 < t_off - t_on <= self.max_eccentric_s:
+            return None
+        return Segment(direction=-1, tilt_dir=-1, t_start=t_on, t_end=t_off, amp=-dz,
+                       dz_m=dz, peak_v_mps=-peak,
+                       rotation_deg=_angle_deg(h.u[i0], h.u[i1]), knock=False,
+                       peak_abs_acc_g=0.0,
+                       peak_frac=(float(tt[ip]) - d - t_on) / (t_off - t_on),
+                       u_start=h.u[i0].copy(), u_end=h.u[i1].copy())
 
     # -- rep logic ------------------------------------------------------------------------
     def _is_concentric(self, s: Segment) -> bool:
@@ -615,7 +668,7 @@ class RepDetector:
             return events
         first = self._first
         if first is not None:
-            if s.t_start > first.t_end + self.max_hold_s:
+            if s.t_start > first.t_end + self.max_hold_s + self.max_eccentric_s:
                 self._first = None  # held too long: it was not a rep
             elif self._confirms(s, first):
                 # the lowering confirms the first rep of a set
@@ -628,7 +681,7 @@ class RepDetector:
             if s.direction < 0:
                 return events
             if (self._cur is not None and len(self._cur.reps) >= 2
-                    and self._back_at_start(s, pend)):
+                    and self._back_at_start(s, pend, self.max_hold_s)):
                 # a lowering too slow to show as a movement: the next rise starts where
                 # the partial rep started, so the hips came back down (in a set of a few
                 # reps already: a "set" of one may be a settling movement, see below)
@@ -648,8 +701,11 @@ class RepDetector:
             if rep is not None and self._is_big_move(s):  # getting up, sitting up...
                 events.extend(self._close_set(at_s=self._newest_t))
             return events
+        if (rep is not None and rep.down is None
+                and s.t_start <= self._moved_until(rep) + self.set_gap_s):
+            rep.down = self._unseen_lowering(rep.up, s.t_start)
         # set membership
-        if rep is not None and (s.t_start - self._rep_end(rep) > self.set_gap_s):
+        if rep is not None and (s.t_start - self._moved_until(rep) > self.set_gap_s):
             events.extend(self._close_set(at_s=self._newest_t))
             rep = None
         if rep is None:
@@ -660,8 +716,17 @@ class RepDetector:
                 return events
             if self._known_pose(s):
                 return events + self._count(s)
-            self._first = s
-            return events
+            held = self._first
+            if held is None or not self._rises_again(s, held):
+                self._first = s
+                return events
+            # the held concentric's lowering was too slow to show as a movement (a bar
+            # gliding down at constant speed feels no acceleration), but the hips cannot
+            # rise twice from the same place without coming back down: it was a rep
+            down = self._unseen_lowering(held, s.t_start)
+            events.extend(self._count(held) if down is None
+                          else self._count_lowered(held, down))
+            rep = self._last_rep
         if not self._same_pose(rep, s):
             if self._cur is not None and len(self._cur.reps) <= 1:
                 # the "set" so far is one movement from another pose: it was likely not a
@@ -678,10 +743,18 @@ class RepDetector:
             return events
         return events + self._count(s)
 
-    def _back_at_start(self, s: Segment, up: Segment) -> bool:
-        """The rise ``s`` starts where the held rise ``up`` started, soon after it."""
-        return (s.t_start <= up.t_end + self.max_hold_s
+    def _back_at_start(self, s: Segment, up: Segment, within_s: float) -> bool:
+        """The rise ``s`` starts where the held rise ``up`` started, within ``within_s``
+        of its lockout."""
+        return (s.t_start <= up.t_end + within_s
                 and _angle_deg(s.u_start, up.u_start) <= self.pose_match_deg)
+
+    def _rises_again(self, s: Segment, up: Segment) -> bool:
+        """The rise ``s`` repeats the held rise ``up``: from where it started, after no
+        more than a top pause and a lowering, over a like range (the partial-rep band:
+        putting the weight onto the hips is a rise too, but rarely of a rep's range)."""
+        return (self._back_at_start(s, up, self.max_hold_s + self.max_eccentric_s)
+                and self.partial_fraction * up.amp <= s.amp <= up.amp / self.partial_fraction)
 
     def _confirms(self, s: Segment, up: Segment) -> bool:
         """``s`` is the lowering of the held concentric ``up``."""
@@ -782,8 +855,15 @@ class RepDetector:
     def _set_last_s(self) -> float:
         """When the open set last moved: its last rep's end, or a partial rep after it
         that still awaits its lowering."""
-        end = self._rep_end(self._last_rep)
+        end = self._moved_until(self._last_rep)
         return max(end, self._partial.t_end) if self._partial is not None else end
+
+    def _moved_until(self, rep: _Rep) -> float:
+        """When ``rep`` may have ended: its lowering's end; on a bar whose lowering was not
+        seen (a slow glide), its lockout plus the slowest lowering."""
+        if rep.down is None and self.mount == "bar":
+            return rep.up.t_end + self.max_eccentric_s
+        return self._rep_end(rep)
 
     @staticmethod
     def _rep_end(rep: _Rep) -> float:
