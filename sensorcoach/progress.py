@@ -87,15 +87,22 @@ def weekly_progress(rows: list[SessionRow], *, velocity_load_kg: float | None = 
     return out
 
 
+def week_offsets(weeks: list[WeekStats]) -> list[int]:
+    """Each week's position on the progress plots: weeks since the first one, so a week
+    without training leaves a gap."""
+    if not weeks:
+        return []
+    first = date.fromisoformat(weeks[0].week_start)
+    return [(date.fromisoformat(w.week_start) - first).days // 7 for w in weeks]
+
+
 def _progress_png(weeks: list[WeekStats], title: str, velocity_load_kg: float | None) -> bytes:
     import numpy as np
 
     from .report.figures import _figure, _png
 
     fig, axes = _figure(10.0, 6.5, nrows=2, ncols=2, sharex=True)
-    # weeks since the first one: a week without training leaves a gap
-    first = date.fromisoformat(weeks[0].week_start) if weeks else None
-    x = np.array([(date.fromisoformat(w.week_start) - first).days // 7 for w in weeks])
+    x = np.array(week_offsets(weeks))
     labels = [w.week_start for w in weeks]
 
     def series(attr):

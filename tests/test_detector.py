@@ -24,14 +24,13 @@ def test_recordings_are_committed():
     assert len(RECS) >= 6, "recordings/ must hold the bundled sessions with their truth"
 
 
-KNOWN_WEAK: dict[str, str] = {}  # reviewed, open in issue 2: see the issue note
-#: counted right, but the event times miss the floor (the counts are still asserted)
-KNOWN_WEAK_TIMING = {
-    "hip_single_leg_2x10_slow_acc_52hz": "slow reps, accelerometer-only hip belt: the hips' "
-                                         "own deceleration bends the gravity direction, "
-                                         "lockouts are found ~0.25 s early",
+#: counted right, but the lockouts are found early: a wider floor for ``top_s`` (s) with
+#: its reason (reviewed, open in issue 2); everything else is asserted as for the others
+WIDER_TOP_S_FLOOR = {
+    "hip_single_leg_2x10_slow_acc_52hz": (0.4, "slow reps, accelerometer-only hip belt: the "
+                                               "hips' own deceleration bends the gravity "
+                                               "direction, lockouts are found ~0.3 s early"),
 }
-KNOWN_WEAK_MOUNT: dict[str, str] = {}
 #: one set too many or too few (reviewed, open in issue 2)
 KNOWN_WRONG_SET_COUNT = {
     "hip_single_leg_2x10_slow_acc_52hz": "a 20-degree movement before the first set, "
@@ -39,13 +38,7 @@ KNOWN_WRONG_SET_COUNT = {
 }
 
 
-def _with_known_weak(paths, known=KNOWN_WEAK):
-    return [pytest.param(p, id=p.stem, marks=pytest.mark.xfail(reason=known[p.stem],
-                                                                 strict=False))
-            if p.stem in known else pytest.param(p, id=p.stem) for p in paths]
-
-
-@pytest.mark.parametrize("path", _with_known_weak(RECS))
+@pytest.mark.parametrize("path", RECS, ids=[p.stem for p in RECS])
 def test_reps_match_ground_truth(path, analyses):
     """Each recording: most reps found, few invented, timed like a stopwatch.
 
@@ -60,9 +53,8 @@ def test_reps_match_ground_truth(path, analyses):
     else:
         assert len(analysis.sets) == len(truth["sets"])
     assert s.recall >= 0.7 and s.precision >= 0.85, (s.tp, s.fp, s.fn)
-    if path.stem in KNOWN_WEAK_TIMING:
-        pytest.xfail(KNOWN_WEAK_TIMING[path.stem])
-    assert np.median(np.abs(s.errors["top_s"])) <= 0.25
+    top_floor_s = WIDER_TOP_S_FLOOR.get(path.stem, (0.25, ""))[0]
+    assert np.median(np.abs(s.errors["top_s"])) <= top_floor_s
     assert np.median(np.abs(s.errors["descent_s"])) <= 0.25
 
 
@@ -79,7 +71,7 @@ def test_all_recordings_together(analyses):
     assert np.median(np.abs(total.top_pause_err)) <= 0.2
 
 
-@pytest.mark.parametrize("path", _with_known_weak(RECS, KNOWN_WEAK_MOUNT))
+@pytest.mark.parametrize("path", RECS, ids=[p.stem for p in RECS])
 def test_mount_inferred_without_metadata(path, analyses):
     _, rec = analyses(path)
     truth = load_truth(path)

@@ -11,7 +11,7 @@ from test_compare import good_set, make_analysis
 from sensorcoach.compare import compare
 from sensorcoach.errors import PlanError
 from sensorcoach.plans import load_plan, parse_plan
-from sensorcoach.progress import next_session, plot_progress, weekly_progress
+from sensorcoach.progress import next_session, plot_progress, week_offsets, weekly_progress
 from sensorcoach.store import (
     athletes,
     default_db_path,
@@ -370,3 +370,7 @@ def test_progress_needs_athlete_when_several_and_keeps_gap_weeks(tmp_path):
     assert not (tmp_path / "p.png").exists()
     png = plot_progress(db, tmp_path / "p.png", athlete="Ana")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Ana trained in the weeks of 2 and 23 November: plotted three weeks apart, not side by side
+    weeks = weekly_progress(history(db, "Ana"))
+    assert [w.week_start for w in weeks] == ["2026-11-02", "2026-11-23"]
+    assert week_offsets(weeks) == [0, 3]
