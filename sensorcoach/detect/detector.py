@@ -58,6 +58,11 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 #: gyro) are one movement when the rate turned back by less than this, degrees: in the
 #: look-ahead (decided before the count) and between two pieces (decided after the second)
 LOOKAHEAD_DIP_MAX_DEG = 1.0
+#: How long past a movement's end the detector looks before deciding on it, s. A hip belt
+#: with a gyroscope needs less: the look-ahead bridges the dips of the accelerometer's tilt
+#: rate (the hips' own acceleration bends it mid-movement), which the gyro does not have.
+LOOKAHEAD_S = 0.1
+LOOKAHEAD_HIP_GYRO_S = 0.06
 SPLIT_DIP_MAX_DEG = 3.0
 
 
@@ -163,8 +168,10 @@ class RepDetector:
     knock_g, knock_window_s : float
         ``|f|`` above ``knock_g`` inside a movement, or in the ``knock_window_s`` before it,
         is an impact (plates being loaded, the bar dropped): the movement is not a rep.
-    lookahead_s : float
-        Data past a segment's end the detector waits for before deciding on it.
+    lookahead_s : float or None
+        Data past a segment's end the detector waits for before deciding on it (``None``:
+        :data:`LOOKAHEAD_S`, or :data:`LOOKAHEAD_HIP_GYRO_S` for a hip belt whose stream
+        starts with gyro data).
     merge_s : float
         A movement whose rate dips below the exit level and picks up the same way within
         this time is one movement (when the look-ahead shows the rate picking up again, the
@@ -189,7 +196,8 @@ class RepDetector:
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
-                 lookahead_s: float = 0.1, merge_s: float = 0.2, gyro_pose_max_s: float = 2.0,
+                 lookahead_s: float | None = None, merge_s: float = 0.2,
+                 gyro_pose_max_s: float = 2.0,
                  front: FrontEnd | None = None):
         if mount not in MOUNTS:
             raise ValueError(f"mount must be one of {MOUNTS}, got {mount!r}")
@@ -232,7 +240,7 @@ class RepDetector:
                             extra=("vbar_mps",) if self.mount == "bar" else ())
         # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
         enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]
-        self._lookahead_k = max(1, int(round(self.lookahead_s * GRID_RATE_HZ)))
+        self._set_lookahead(LOOKAHEAD_S if self.lookahead_s is None else self.lookahead_s)
         if self.mount == "bar":
             self._segmenter = RestToRestSegmenter(
                 enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
@@ -259,10 +267,13 @@ class RepDetector:
         self._last_rep: _Rep | None = None
         self._ref_amp: float | None = None
         self._newest_t = -math.inf
-        self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
         #: how far before a segment its onset may be searched (keeps results chunk-exact)
         self._search_k = int(10.0 * GRID_RATE_HZ)
         self._phase = "idle"
+
+    def _set_lookahead(self, seconds: float) -> None:
+        self._lookahead_k = max(1, int(round(seconds * GRID_RATE_HZ)))
+        self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
 
     @property
     def phase(self) -> str:
@@ -290,6 +301,9 @@ class RepDetector:
             events.append(GapEvent(at_s=t_after, gap_s=gap_s))
         if feats is None:
             return events
+        if (not len(self.hist) and self.lookahead_s is None and self.mount == "hip"
+                and self.front.has_gyro):
+            self._set_lookahead(LOOKAHEAD_HIP_GYRO_S)  # decided by the stream's first chunk
         self.hist.append(feats)
         if self.mount == "bar":
             segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest)

@@ -390,6 +390,11 @@ class FrontEnd:
         self.delay_tilt_rate_s = (self.delay_acc_s + 0.5 / fs
                                   + _group_delay_s(butter(2, rate_lp_hz, fs=fs), fs))
 
+    @property
+    def has_gyro(self) -> bool:
+        """The stream carries gyro data (decided by its first chunk)."""
+        return bool(self._stream_gyr)
+
     def push(self, chunk: SampleChunk) -> tuple[Features | None, list]:
         # the first chunk decides whether the stream has a gyroscope; a live stream may
         # later mix in chunks without one (or with one): the filters keep their shape, a
