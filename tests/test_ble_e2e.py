@@ -16,6 +16,7 @@ from conftest_ble import match_source, needs_dbus, rec100, rec200, simulated, st
 
 from sensorcoach.ble import protocol as H
 from sensorcoach.ble.client import SensorStream, find_device, scan
+from sensorcoach.ble.profiles import get_profile
 from sensorcoach.ble.session import LiveSession
 from sensorcoach.errors import DeviceError
 from sensorcoach.io.recording import read_recording
@@ -256,7 +257,6 @@ def test_reconnect_after_bluez_forgot_the_device(simulated, rec100):
 
 @pytest.mark.parametrize("kind", ["stub", "witmotion"])
 def test_acquire_notify_path(simulated, rec100, kind):
-    from sensorcoach.ble.profiles import get_profile
 
     sim = simulated(rec100, speed=20, kind=kind, fault="drop:2@10")
     chunks: list[SampleChunk] = []
@@ -285,13 +285,27 @@ def test_acquire_notify_path(simulated, rec100, kind):
         _assert_same_samples(read_recording(rec100).samples, got, min_fraction=0.85)
 
 
-def test_cli_picks_the_only_sensor_in_range(simulated, rec100):
-    import argparse
+def test_stream_picks_the_only_sensor_in_range_with_one_scan(simulated, rec100):
+    """No --device: the one sensor of the asked kind is chosen and connected to as scanned,
+    without a second scan to look its address up again."""
+    sim = simulated(rec100, speed=20, name="sensorcoach-solo", address="C0:FF:EE:00:00:02")
+    chunks: list[SampleChunk] = []
+    chosen = []
 
-    from sensorcoach.ble.commands import _device
+    async def main():
+        stop = asyncio.Event()
+        s = SensorStream(None, chunks.append, on_found=chosen.append)
+        ender = asyncio.create_task(stop_at_end(sim, stop))
+        stats = await s.run(stop)
+        await ender
+        with pytest.raises(DeviceError, match="no polar sensor"):
+            await SensorStream(None, chunks.append, profile=get_profile("polar")).run()
+        return stats
 
-    simulated(rec100, name="sensorcoach-solo", address="C0:FF:EE:00:00:02")
-    args = argparse.Namespace(device=None, sensor="stub")
-    assert _device(args, None, scan_s=1.0) == "C0:FF:EE:00:00:02"
-    with pytest.raises(DeviceError, match="no polar sensor"):
-        _device(argparse.Namespace(device=None, sensor="polar"), None, scan_s=0.5)
+    stats = asyncio.run(main())
+    sim.stop()  # the emulator reports its statistics when it ends
+    calls = sim.find("stats")[0]["method_calls"]
+    assert [(d.name, d.address) for d in chosen] == [("sensorcoach-solo", "C0:FF:EE:00:00:02")]
+    assert stats.connects == 1 and len(_concat(chunks)) > 0.9 * 3000
+    # one scan for the stub sensor, one for the polar sensor that is not there
+    assert calls.get("org.bluez.Adapter1.StartDiscovery") == 2

@@ -48,6 +48,8 @@ class FoundDevice:
     address: str
     rssi: int | None
     kind: str | None = None
+    #: bleak's ``BLEDevice``: connecting to it needs no second scan
+    ble_device: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_sensorcoach(self) -> bool:
@@ -72,9 +74,21 @@ async def scan(timeout_s: float = 5.0, *, all_devices: bool = False) -> list[Fou
         uuids = [u.lower() for u in (adv.service_uuids or [])]
         kind = kind_of(dev.name or adv.local_name, uuids)
         if kind or all_devices:
-            out.append(FoundDevice(dev.name, dev.address, adv.rssi, kind))
+            out.append(FoundDevice(dev.name, dev.address, adv.rssi, kind, dev))
     out.sort(key=lambda d: (d.kind is None, d.kind != "stub", -(d.rssi or -999)))
     return out
+
+
+async def pick_sensor(kind: str, timeout_s: float = 3.0) -> FoundDevice:
+    """The one sensor of ``kind`` (a ``--sensor`` profile) in range; a
+    :class:`DeviceError` names what was found when there is none or several."""
+    found = [d for d in await scan(timeout_s) if d.kind == kind]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise DeviceError(f"no {kind} sensor found: switch it on, or use --device NAME|ADDRESS")
+    names = ", ".join(f"{d.name or '-'} ({d.address})" for d in found)
+    raise DeviceError(f"several {kind} sensors in range ({names}): choose one with --device")
 
 
 async def find_device(device: str, timeout_s: float = 10.0) -> Any:
@@ -151,8 +165,9 @@ class SensorStream:
 
     Parameters
     ----------
-    device : str
-        Name or address of the sensor.
+    device : str or None
+        Name or address of the sensor; ``None``: the one sensor of ``profile``'s kind in
+        range (:func:`pick_sensor`, reported to ``on_found``).
     on_chunk : callable
         Called with each :class:`SampleChunk` (in the event loop; keep it quick).
     rate_hz : int or None
@@ -175,15 +190,19 @@ class SensorStream:
         BlueZ only: receive notifications through ``AcquireNotify`` (a socket per
         characteristic, no D-Bus message per notification) instead of ``StartNotify``.
         Cheaper at high rates; some devices/BlueZ versions misbehave with it, hence off.
+    on_found : callable or None
+        Called with the :class:`FoundDevice` chosen when ``device`` is ``None``.
     """
 
-    def __init__(self, device: str, on_chunk: Callable[[SampleChunk], None], *,
+    def __init__(self, device: str | None, on_chunk: Callable[[SampleChunk], None], *,
                  rate_hz: int | None = None, watchdog_s: float = 2.0, reconnect: bool = True,
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 10.0,
                  give_up_s: float | None = None,
                  on_state: Callable[[str], None] | None = None,
-                 profile: SensorProfile = STUB, acquire_notify: bool = False) -> None:
+                 profile: SensorProfile = STUB, acquire_notify: bool = False,
+                 on_found: Callable[[FoundDevice], None] | None = None) -> None:
         self.device = device
+        self.on_found = on_found or (lambda _d: None)
         self.on_chunk = on_chunk
         self.rate_hz = rate_hz
         self.watchdog_s = watchdog_s
@@ -250,7 +269,15 @@ class SensorStream:
         from bleak.exc import BleakDeviceNotFoundError
 
         stop = stop or asyncio.Event()
-        ble_device: Any = await find_device(self.device, self.scan_timeout_s)
+        if self.device is None:
+            # no name or address: the one sensor of this kind in range, connected to as
+            # scanned (no second scan)
+            found = await pick_sensor(self.profile.key)
+            self.device = found.address
+            self.on_found(found)
+            ble_device: Any = found.ble_device
+        else:
+            ble_device = await find_device(self.device, self.scan_timeout_s)
         consumer = asyncio.create_task(self._consume())
         self._tasks.add(consumer)
         backoff = 0.05

@@ -130,28 +130,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _device(args: argparse.Namespace, sim: Any, scan_s: float = 3.0) -> str:
-    from ..errors import DeviceError
-
+def _device(args: argparse.Namespace, sim: Any) -> str | None:
+    """The sensor to connect to: ``--device``, the emulated one, or ``None`` for the one
+    sensor of the ``--sensor`` kind in range (chosen by the stream's own scan)."""
     if args.device:
         return args.device
     if sim is not None:
         return sim.name
-    # no --device: take the one sensor of the asked kind in range, if there is exactly one
-    import asyncio
-
-    from .client import scan
-
-    kind = args.sensor
-    found = [d for d in asyncio.run(scan(scan_s)) if d.kind == kind]
-    if len(found) == 1:
-        print(f"sensorcoach: using {found[0].name or '-'} ({found[0].address})",
-              file=sys.stderr)
-        return found[0].address
-    if not found:
-        raise DeviceError(f"no {kind} sensor found: switch it on, or use --device NAME|ADDRESS")
-    names = ", ".join(f"{d.name or '-'} ({d.address})" for d in found)
-    raise DeviceError(f"several {kind} sensors in range ({names}): choose one with --device")
+    return None
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -247,7 +233,10 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
         stream = SensorStream(device, on_chunk, rate_hz=args.rate, watchdog_s=args.watchdog,
                               give_up_s=args.give_up, profile=get_profile(args.sensor),
                               acquire_notify=args.acquire_notify,
-                              on_state=display.on_state if display is not None else None)
+                              on_state=display.on_state if display is not None else None,
+                              on_found=lambda d: print(
+                                  f"sensorcoach: using {d.name or '-'} ({d.address})",
+                                  file=sys.stderr))
         # polar/witmotion decoders know the nominal rate (theirs when none was asked for);
         # a WitMotion chunk is one sample, too few for the session to measure it
         nominal = stream.decoder.rate_hz
