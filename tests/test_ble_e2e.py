@@ -257,7 +257,6 @@ def test_reconnect_after_bluez_forgot_the_device(simulated, rec100):
 
 @pytest.mark.parametrize("kind", ["stub", "witmotion"])
 def test_acquire_notify_path(simulated, rec100, kind):
-
     sim = simulated(rec100, speed=20, kind=kind, fault="drop:2@10")
     chunks: list[SampleChunk] = []
 
