@@ -58,6 +58,9 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 #: gyro) are one movement when the rate turned back by less than this, degrees: in the
 #: look-ahead (decided before the count) and between two pieces (decided after the second)
 LOOKAHEAD_DIP_MAX_DEG = 1.0
+#: A bar's lowering quicker than this shows as a movement of its own: its acceleration
+#: stands out of the rest level of |f| (a glide of 0.25 m in 1.5 s peaks near 0.06 g)
+UNSEEN_LOWERING_MIN_S = 1.5
 #: How long past a movement's end the detector looks before deciding on it, s. A hip belt
 #: with a gyroscope needs less: the look-ahead bridges the dips of the accelerometer's tilt
 #: rate (the hips' own acceleration bends it mid-movement), which the gyro does not have.
@@ -764,10 +767,14 @@ class RepDetector:
                 and _angle_deg(s.u_start, up.u_start) <= self.pose_match_deg)
 
     def _rises_again(self, s: Segment, up: Segment) -> bool:
-        """The rise ``s`` repeats the held rise ``up``: from where it started, after no
-        more than a top pause and a lowering, over a like range (the partial-rep band:
-        putting the weight onto the hips is a rise too, but rarely of a rep's range)."""
-        return (self._back_at_start(s, up, self.max_hold_s + self.max_eccentric_s)
+        """Bar mount: the rise ``s`` repeats the held rise ``up`` after a lowering that
+        could go unseen: from where it started, over a like range (the partial-rep band:
+        putting the weight onto the hips is a rise too, but rarely of a rep's range), after
+        at least :data:`UNSEEN_LOWERING_MIN_S` and at most a top pause and the slowest
+        lowering. (A hip belt's lowering always shows: the pelvis tilts back.)"""
+        return (self.mount == "bar"
+                and s.t_start - up.t_end >= UNSEEN_LOWERING_MIN_S
+                and self._back_at_start(s, up, self.max_hold_s + self.max_eccentric_s)
                 and self.partial_fraction * up.amp <= s.amp <= up.amp / self.partial_fraction)
 
     def _confirms(self, s: Segment, up: Segment) -> bool:
