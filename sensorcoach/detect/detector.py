@@ -149,10 +149,10 @@ class RepDetector:
     bar_max_rotation_deg : float
         A bar that rotates more than this during a "concentric" is being rolled, not lifted.
     max_eccentric_s : float
-        The slowest lowering: a set's first concentric followed, within ``max_hold_s`` plus
-        this, by a like rise from the same place was a rep whose lowering went unseen; and
-        on a bar a rep whose lowering went unseen may still be lowering this long after
-        lockout (the set stays open).
+        The slowest lowering. On a bar: a set's first concentric followed, within
+        ``max_hold_s`` plus this, by a like rise from the same place was a rep whose lowering
+        went unseen; and a rep whose lowering went unseen may still be lowering this long
+        after lockout (the set stays open).
     max_hold_s, confirm_fraction : float
         The first rep of a set is counted once its lowering (at least ``confirm_fraction``
         of its range, starting within ``max_hold_s`` of lockout) confirms it.
@@ -600,8 +600,9 @@ class RepDetector:
         A bar gliding down at constant speed feels no acceleration and looks at rest, so
         the segmenter may miss a slow eccentric. But the bar is still at both ends (the top
         pause, the bottom before the next rise): integrated between them with the drift
-        removed, the velocity shows the lowering and when it ran. It counts when the bar
-        came back down at least ``confirm_fraction`` of the rise."""
+        removed, the velocity shows the lowering and when it ran. Its times are what this
+        gives: over several seconds the travel is only good to about a decimetre, so any
+        net lowering is taken (the decision that there was one is made elsewhere)."""
         if self.mount != "bar" or len(self.hist) == 0:
             return None
         h = self.hist
