@@ -58,6 +58,8 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 #: gyro) are one movement when the rate turned back by less than this, degrees: in the
 #: look-ahead (decided before the count) and between two pieces (decided after the second)
 LOOKAHEAD_DIP_MAX_DEG = 1.0
+#: Fractions of a movement's peak rate whose crossings time its start and end (see _onset)
+ONSET_LEVELS = (0.12, 0.4)
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
 #: stands out of the rest level of |f| (a glide of 0.25 m in 1.5 s peaks near 0.06 g)
 UNSEEN_LOWERING_MIN_S = 1.5
@@ -467,7 +469,7 @@ class RepDetector:
         peak = r_on - base
         if peak <= 0 or r_off <= 0:
             return None
-        lo, hi = 0.12, 0.4
+        lo, hi = ONSET_LEVELS
         t_on = _onset(t_w, r - base, ip_on_w, i_lo_bound - w, peak, lo, hi, backward=True)
         t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False)
         delay = self._delay
@@ -603,8 +605,6 @@ class RepDetector:
         removed, the velocity shows the lowering and when it ran. Its times are what this
         gives: over several seconds the travel is only good to about a decimetre, so any
         net lowering is taken (the decision that there was one is made elsewhere)."""
-        if self.mount != "bar" or len(self.hist) == 0:
-            return None
         h = self.hist
         t = h["t_s"]
         d = self.front.delay_acc_s
@@ -620,7 +620,7 @@ class RepDetector:
         peak = float(down[ip])
         if peak <= 0:
             return None
-        lo, hi = 0.12, 0.4
+        lo, hi = ONSET_LEVELS
         t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True) - d
         t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False) - d
         if not 0 < t_off - t_on <= self.max_eccentric_s:
@@ -686,7 +686,7 @@ class RepDetector:
             return events
         first = self._first
         if first is not None:
-            if s.t_start > first.t_end + self.max_hold_s + self.max_eccentric_s:
+            if s.t_start > first.t_end + self._unseen_hold_s:
                 self._first = None  # held too long: it was not a rep
             elif self._confirms(s, first):
                 # the lowering confirms the first rep of a set
@@ -719,7 +719,7 @@ class RepDetector:
             if rep is not None and self._is_big_move(s):  # getting up, sitting up...
                 events.extend(self._close_set(at_s=self._newest_t))
             return events
-        if (rep is not None and rep.down is None
+        if (self.mount == "bar" and rep is not None and rep.down is None
                 and s.t_start <= self._moved_until(rep) + self.set_gap_s):
             rep.down = self._unseen_lowering(rep.up, s.t_start)
         # set membership
@@ -767,6 +767,12 @@ class RepDetector:
         return (s.t_start <= up.t_end + within_s
                 and _angle_deg(s.u_start, up.u_start) <= self.pose_match_deg)
 
+    @property
+    def _unseen_hold_s(self) -> float:
+        """How long after a held rise the next one may start when the lowering in between
+        went unseen: the hold time plus the slowest lowering."""
+        return self.max_hold_s + self.max_eccentric_s
+
     def _rises_again(self, s: Segment, up: Segment) -> bool:
         """Bar mount: the rise ``s`` repeats the held rise ``up`` after a lowering that
         could go unseen: from where it started, over a like range (the partial-rep band:
@@ -775,7 +781,7 @@ class RepDetector:
         lowering. (A hip belt's lowering always shows: the pelvis tilts back.)"""
         return (self.mount == "bar"
                 and s.t_start - up.t_end >= UNSEEN_LOWERING_MIN_S
-                and self._back_at_start(s, up, self.max_hold_s + self.max_eccentric_s)
+                and self._back_at_start(s, up, self._unseen_hold_s)
                 and self.partial_fraction * up.amp <= s.amp <= up.amp / self.partial_fraction)
 
     def _confirms(self, s: Segment, up: Segment) -> bool:
@@ -955,9 +961,9 @@ class RepDetector:
         if final:
             return self._close_set(at_s=self._newest_t)
         t_now = float(self.hist["t_s"][-1])
-        # a bar movement still below ``enter`` speed is under way all the same (as in _drain)
-        idle = (self._segmenter.state == 0 and not self._pending
-                and not (self.mount == "bar" and self._segmenter.moving))
+        # a movement under way holds the set open (on a bar even below ``enter`` speed, as
+        # in _drain)
+        idle = not self._segmenter.busy and not self._pending
         if idle and t_now - self._set_last_s() > self.set_gap_s + 1.0:
             return self._close_set(at_s=self._newest_t)
         return []
@@ -984,15 +990,11 @@ def _propagate(u0: np.ndarray, gyr_dps: np.ndarray, dt_s: np.ndarray) -> np.ndar
 
 def _median(values) -> float:
     """``np.median`` of a sequence: the middle value, or the mean of the two middle ones
-    (the same float), without numpy's per-call overhead: a short one is sorted in Python,
-    a long one partitioned as numpy does. NaN if any value is."""
+    (the same float), without numpy's per-call overhead for a short one (sorted in
+    Python). NaN if any value is."""
     n = len(values)
     if n > 64:
-        mid = n // 2
-        part = np.partition(values, [mid - 1, mid, n - 1])  # the last: NaN sorts there
-        if part[-1] != part[-1]:
-            return math.nan
-        return float(part[mid]) if n % 2 else (float(part[mid - 1]) + float(part[mid])) / 2
+        return float(np.median(values))
     s = sorted(values.tolist() if isinstance(values, np.ndarray) else values)
     n = len(s)
     if n == 0 or any(v != v for v in s):

@@ -402,6 +402,7 @@ class FrontEnd:
         if self._stream_gyr is None:
             self._stream_gyr = chunk.gyr_dps is not None
         has_gyr = self._stream_gyr
+        gyr_known = chunk.gyr_dps is not None  # this chunk carries gyro data
         gyr_in = chunk.gyr_dps
         if has_gyr and gyr_in is None:
             gyr_in = np.zeros_like(chunk.acc_g)
@@ -434,18 +435,18 @@ class FrontEnd:
             tol = np.maximum(self.rest_tol_g, 3.0 * floor)
             at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
         if "hip" in self.mounts:
-            rate = self._tilt_rate(u, gyr, gyr_known=chunk.gyr_dps is not None)
+            rate = self._tilt_rate(u, gyr, gyr_known=gyr_known)
         # impacts stand out of |f| against its low-passed level, compared at the same
         # moment (the filter's delay would make every fast smooth rep an "impact")
         walking = self._walking(self._raw_delayed(np.clip(raw_m, 0.0, 3.0)) - m)
-        gyr_dps = (gyr if gyr is not None and chunk.gyr_dps is not None
+        gyr_dps = (gyr if gyr is not None and gyr_known
                    else np.full((len(k), 3), np.nan))
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
                          tilt_rate_dps=rate, walking=walking, at_rest=at_rest)
         return feats, gaps
 
     def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None, *,
-                   gyr_known: bool = True) -> np.ndarray:
+                   gyr_known: bool) -> np.ndarray:
         us = self._u_slow(u)
         us /= np.maximum(np.sqrt(_row_dot(us, us)), 1e-9)[:, None]
         w = u - _row_dot(u, us)[:, None] * us

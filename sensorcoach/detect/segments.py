@@ -50,6 +50,11 @@ class Segmenter:
         self.state = 0
         self.k_open: int | None = None
 
+    @property
+    def busy(self) -> bool:
+        """A movement is under way."""
+        return self.state != 0
+
     def push(self, k: np.ndarray, rate: np.ndarray) -> list[RawSegment]:
         """Feed grid indices and rate values; return the segments that closed."""
         out: list[RawSegment] = []
@@ -134,6 +139,11 @@ class RestToRestSegmenter:
 
     def _quantise(self, m_g: np.ndarray) -> np.ndarray:
         return np.round((m_g - self._level) * self.scale).astype(np.int64)
+
+    @property
+    def busy(self) -> bool:
+        """A movement is under way (its velocity may still be below ``enter``)."""
+        return self.moving
 
     @property
     def state(self) -> int:
