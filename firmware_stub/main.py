@@ -10,7 +10,7 @@ import time
 
 import bluetooth
 import micropython
-from machine import Timer
+from machine import Timer, disable_irq, enable_irq
 from micropython import const
 from sensorcoach_fw import FW_NAME, FW_VERSION
 from sensorcoach_fw import protocol as P
@@ -101,7 +101,9 @@ class SensorPeripheral:
 
     def _tick(self, _):
         # the clock also skips the periods of missed ticks (big-int arithmetic: not in the IRQ)
+        irq = disable_irq()  # the timer IRQ must not count a miss between read and reset
         n, self._missed_ticks = 1 + self._missed_ticks, 0
+        enable_irq(irq)
         self._clock_us = (self._clock_us + n * self._sampler.interval_us) % P.CLOCK_MOD
         self._sampler.tick(self._clock_us)
 

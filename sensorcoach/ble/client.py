@@ -177,7 +177,8 @@ class SensorStream:
     reconnect : bool
         Reconnect after a drop (else :meth:`run` returns).
     scan_timeout_s, connect_timeout_s : float
-        Limits of the first scan and of each connection attempt.
+        Limits of the first scan for ``device`` and of each connection attempt (without
+        ``device``, :func:`pick_sensor` scans for its own 3 s).
     give_up_s : float or None
         Stop with :class:`DeviceError` after this long without any data (``None``: never).
     on_state : callable or None

@@ -130,16 +130,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _device(args: argparse.Namespace, sim: Any) -> str | None:
-    """The sensor to connect to: ``--device``, the emulated one, or ``None`` for the one
-    sensor of the ``--sensor`` kind in range (chosen by the stream's own scan)."""
-    if args.device:
-        return args.device
-    if sim is not None:
-        return sim.name
-    return None
-
-
 def cmd_record(args: argparse.Namespace) -> int:
     meta = _session_meta(args, _plan_arg(args))
     with _Simulation(args) as sim:
@@ -195,7 +185,9 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
     from .profiles import get_profile
     from .session import LiveSession
 
-    device = _device(args, sim)
+    # --device, the emulated sensor, or None: the one sensor of the --sensor kind in range
+    # (chosen by the stream's own scan)
+    device = args.device or (sim.name if sim is not None else None)
     if sim is not None:
         meta["sensor"] += f" (emulated: {args.simulate})"
     ev_file = None

@@ -640,8 +640,10 @@ def load_recording(
             head = data[:_SNIFF_BYTES]
             if _sniff(_Source(only.name, head)).kind == _CONTRACT or not head.strip():
                 return _read_recording(only, data, whole)  # the head read here, not again
-            if whole:
-                return _dispatch([_sniff(_Source(only.name, data))], path_list, label)
+            # not a recording: the file whole (read here: _collect would check and read
+            # it again)
+            source = _Source(only.name, data if whole else _read_file(only))
+            return _dispatch([_sniff(source)], path_list, label)
 
     sources = [_sniff(s) for s in _collect(path_list)]
     return _dispatch(sources, path_list, label)
