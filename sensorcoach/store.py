@@ -189,12 +189,16 @@ def _upgrade(con: sqlite3.Connection, version: int) -> None:
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """SHA-256 of a file's content (hex); of an export folder (phyphox, MetaMotion), of
-    its files' relative names and contents, in name order."""
+    the relative names and contents of the files the reader takes, in name order (a
+    stray file beside them does not make it a new session)."""
     h = hashlib.sha256()
     root = Path(path)
-    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-    for file in files:
-        if root.is_dir():
+    folder = root.is_dir()
+    if folder:
+        from .io.formats import export_files
+
+    for file in export_files(root) if folder else [root]:
+        if folder:
             h.update(file.relative_to(root).as_posix().encode() + b"\0")
         with open(file, "rb") as f:
             for block in iter(lambda f=f: f.read(1 << 20), b""):

@@ -125,6 +125,11 @@ def _is_csv_name(name: str) -> bool:
     return lower.endswith((".csv", ".csv.gz", ".txt"))
 
 
+def export_files(folder: Path) -> list[Path]:
+    """The files of an export folder that the reader takes (CSV), in name order."""
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and _is_csv_name(p.name)]
+
+
 def _collect(paths: Sequence[Path]) -> list[_Source]:
     """Expand folders and zip files into the CSV files they hold."""
     sources: list[_Source] = []
@@ -133,10 +138,9 @@ def _collect(paths: Sequence[Path]) -> list[_Source]:
             raise _fail(path.name, f"expected a file or folder at {_short(str(path), 120)}, "
                         "found nothing")
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and _is_csv_name(child.name):
-                    rel = child.relative_to(path).as_posix()
-                    sources.append(_Source(f"{path.name}/{rel}", _read_file(child), path=child))
+            for child in export_files(path):
+                rel = child.relative_to(path).as_posix()
+                sources.append(_Source(f"{path.name}/{rel}", _read_file(child), path=child))
         elif zipfile.is_zipfile(path):
             try:
                 with zipfile.ZipFile(path) as zf:
