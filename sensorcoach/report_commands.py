@@ -83,11 +83,10 @@ def cmd_plans(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .compare import compare_recording
+    from .compare import analyze_against_plan
     from .report import write_csv, write_html_report
 
-    analysis, rec = _analyze(args.recording, args.mount)
-    comparison = compare_recording(analysis, rec, args.plan)
+    analysis, rec, comparison = analyze_against_plan(args.recording, args.mount, args.plan)
     out = write_html_report(analysis, comparison, args.html, rec, athlete=args.athlete)
     print(f"report written to {out}", file=sys.stderr)
     if args.csv:

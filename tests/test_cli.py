@@ -123,7 +123,7 @@ def test_log_export_folder_once(tmp_path):
     """``log`` takes a phyphox export folder like a file, and keeps one session for it."""
     db = tmp_path / "h.sqlite3"
     folder = EXPORTS / "phyphox_export"
-    for expected in ("logged", "already logged"):
+    for expected in ("session 1 logged:", "session 1 updated (already logged):"):
         r = run("log", str(folder), "--db", str(db), "--athlete", "Ana")
         assert r.returncode == 0, r.stderr
         assert expected in r.stdout + r.stderr

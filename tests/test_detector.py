@@ -143,14 +143,12 @@ def test_live_reps_equal_offline_reps(analyses):
     assert np.median(latencies) < 0.5
 
 
-def test_stream_mixing_chunks_with_and_without_gyro():
+def test_stream_mixing_chunks_with_and_without_gyro(analyses):
     """A live stream may mix chunks without gyro data into a gyro stream (and the other way
     round): no error, and the accelerometer stands in for the missing gyro (every 11th
     chunk stripped: the true set counts still come out)."""
-    from sensorcoach.io import load_recording
-
     path = next(p for p in RECS if p.name == "hip_bodyweight_3x20_gyro_50hz.csv")
-    rec = load_recording(path)
+    _, rec = analyses(path)
     truth = [sum(not r["partial"] for r in s["reps"]) for s in load_truth(path)["sets"]]
     for started_with_gyro, strip in ((True, lambda i: i % 11 == 5), (False, lambda i: i == 0)):
         pipe = StreamPipeline(mount="hip")
@@ -160,7 +158,7 @@ def test_stream_mixing_chunks_with_and_without_gyro():
                 c = SampleChunk(c.time_s, c.acc_g, None)
             events += pipe.feed(c)
         events += pipe.finish()
-        done = [e.to_dict()["reps"] for e in events if e.to_dict()["event"] == "set_done"]
+        done = [e.reps for e in events if isinstance(e, SetDoneEvent)]
         if started_with_gyro:
             assert done == truth
         else:  # the stream started without gyro: it runs accelerometer-only, sets still found

@@ -108,7 +108,7 @@ def _meta_line(analysis: Analysis, recording: Recording | None, athlete: str | N
     parts.append(f"<span>{info.sample_rate_hz:.0f} Hz, {dur / 60:.1f} min, "
                  f"{info.gaps} gaps</span>")
     if meta.get("load_kg"):
-        body_weight = recording is not None and recording.load_kg == 0
+        body_weight = recording.load_kg == 0  # (meta is empty without a recording)
         load = "body weight" if body_weight else f"{_e(meta['load_kg'])} kg"
         parts.append(f"<span>Load: {load}</span>")
     out = f'<p class="meta">{" ".join(parts)}</p>'  # a space: the line can wrap
