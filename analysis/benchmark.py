@@ -1,6 +1,6 @@
 """Accuracy and speed benchmark of sensorcoach on a freshly simulated corpus.
 
-    python analysis/benchmark.py [--n 40] [--seed-base 7300000] [--skip-speed]
+    python analysis/benchmark.py [--n 40] [--seed-base 7300000] [--skip-speed] [--skip-latency]
 
 The corpus comes from seeds never used during development (default base 7300000): random
 sessions (both mounts, all progressions, 25-400 Hz, gyro or not, packet loss, faults),
@@ -35,7 +35,8 @@ def _p90(x) -> float:
     return float(np.percentile(np.abs(x), 90)) if len(x) else float("nan")
 
 
-def accuracy(n: int, seed_base: int, verbose: bool) -> tuple[Score, Score, Score, float, int]:
+def accuracy(n: int, seed_base: int, verbose: bool,
+             lat: Latency | None) -> tuple[Score, Score, Score, float, int]:
     total, hip, bar = Score(), Score(), Score()
     det_time = 0.0
     det_samples = 0
@@ -48,6 +49,8 @@ def accuracy(n: int, seed_base: int, verbose: bool) -> tuple[Score, Score, Score
         det_time += time.perf_counter() - t0
         det_samples += len(res.recording.samples)
         sc = score(an, res.truth)
+        if lat is not None:
+            lat.replay(res)
         total.merge(sc)
         (hip if spec.mount == "hip" else bar).merge(sc)
         if verbose:
@@ -80,6 +83,52 @@ def print_accuracy(label: str, s: Score) -> None:
     for f, n_true in sorted(s.flags_true.items()):
         print(f"| fault {f}: found / true (false alarms) | {s.flags_hit.get(f, 0)}/{n_true} "
               f"({s.flags_false.get(f, 0)}) |")
+
+
+#: live chunking: one BLE notification's worth of samples (a 40 ms connection interval)
+LIVE_CHUNK_S = 0.04
+
+
+class Latency:
+    """Live announcement delay, replayed in notification-sized chunks: ``at_s - top_s`` of
+    every ``rep`` event (the contract's measure, against the detector's own lockout), and
+    ``at_s`` against the simulator's true lockout."""
+
+    def __init__(self):
+        self.first: list[float] = []
+        self.later: list[float] = []
+        self.vs_truth: list[float] = []
+
+    def replay(self, res) -> None:
+        from sensorcoach.pipeline import StreamPipeline
+
+        rec = res.recording
+        true_tops = np.array([r["top_s"] for s in res.truth["sets"] for r in s["reps"]])
+        pipe = StreamPipeline(mount=rec.mount)
+        size = max(1, int(round(LIVE_CHUNK_S * rec.sample_rate_hz)))
+        for chunk in rec.samples.chunks(size):
+            for ev in pipe.feed(chunk):
+                d = ev.to_dict()
+                if d["event"] != "rep":
+                    continue
+                (self.first if d["rep"] == 1 else self.later).append(d["at_s"] - d["top_s"])
+                j = int(np.argmin(np.abs(true_tops - d["top_s"])))
+                if abs(true_tops[j] - d["top_s"]) < 0.6:
+                    self.vs_truth.append(d["at_s"] - true_tops[j])
+
+    def print(self, n: int) -> None:
+        every = np.array(self.first + self.later)
+        ms = lambda x, q: 1000 * np.percentile(x, q)  # noqa: E731
+        print(f"\n### live latency ({n} sessions, {1000 * LIVE_CHUNK_S:.0f}-ms chunks)")
+        print("| metric | value |\n|---|---|")
+        print(f"| rep announcement `at_s - top_s` median / p90 (ms) | {ms(every, 50):.0f} / "
+              f"{ms(every, 90):.0f} |")
+        print(f"| ... a set's first rep / later reps: median (ms) | {ms(self.first, 50):.0f} / "
+              f"{ms(self.later, 50):.0f} |")
+        print(f"| ... a set's first rep / later reps: p90 (ms) | {ms(self.first, 90):.0f} / "
+              f"{ms(self.later, 90):.0f} |")
+        print(f"| after the true lockout: median / p90 (ms) | {ms(self.vs_truth, 50):.0f} / "
+              f"{ms(self.vs_truth, 90):.0f} |")
 
 
 def _best_of(n: int, fn) -> float:
@@ -135,6 +184,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=40, help="sessions in the corpus")
     ap.add_argument("--seed-base", type=int, default=7300000)
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -142,12 +192,15 @@ def main() -> int:
     if args.speed_only:
         speed(args.minutes)
         return 0
-    total, hip, bar, det_time, det_samples = accuracy(args.n, args.seed_base, args.verbose)
+    lat = None if args.skip_latency else Latency()
+    total, hip, bar, det_time, det_samples = accuracy(args.n, args.seed_base, args.verbose, lat)
     print(f"corpus: {args.n} sessions, seeds {args.seed_base}..{args.seed_base + args.n - 1}; "
           f"detector {det_samples / max(det_time, 1e-9) / 1e6:.2f} M samples/s")
     print_accuracy("all sessions", total)
     print_accuracy("hip mount", hip)
     print_accuracy("bar mount", bar)
+    if lat is not None:
+        lat.print(args.n)
     if not args.skip_speed:
         speed(args.minutes)
     return 0

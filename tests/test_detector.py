@@ -210,3 +210,42 @@ def test_small_chunks_do_not_time_a_set_out_mid_movement():
     events = [e for c in rec.samples.chunks(37) for e in pipe.feed(c)] + pipe.finish()
     live = [e.reps for e in events if isinstance(e, SetDoneEvent)]
     assert live == offline and len(offline) >= 3
+
+
+def _bell_with_tail(peak: float, tail: float) -> np.ndarray:
+    """A movement's rate (min-jerk bell, 1 s on a 50 Hz grid), then a slow creep at ``tail``
+    (a squeeze at lockout) and a second bell, rest in between."""
+    tau = np.arange(50) / 50
+    bell = peak * 16 * tau**2 * (1 - tau) ** 2
+    return np.concatenate([np.zeros(10), bell, np.full(40, tail), np.zeros(20), bell,
+                           np.zeros(10)])
+
+
+@pytest.mark.parametrize("peak", [40.0, 120.0])  # 120: the 12 % level lies above `enter`
+def test_segmenter_ends_where_the_movement_is_timed(peak):
+    """A hip movement's segment ends where its rate fell to the low onset level (its end
+    time is settled there), not when a squeeze creeping on at lockout stops; the creep
+    opens no segment of its own, the next movement opens one; any chunking, same cuts."""
+    from sensorcoach.detect.detector import ONSET_LEVELS
+    from sensorcoach.detect.segments import Segmenter
+
+    rate = _bell_with_tail(peak, tail=4.0)  # the creep: above `exit`, below `enter`
+    k = np.arange(len(rate))
+    lo = ONSET_LEVELS[0]
+
+    def cuts(sizes):
+        seg, out, i, j = Segmenter(enter=8.0, exit=2.0, exit_frac=lo), [], 0, 0
+        while i < len(rate):
+            n = sizes[j % len(sizes)]
+            out += seg.push(k[i:i + n], rate[i:i + n])
+            i, j = i + n, j + 1
+        return [(s.direction, s.k_start, s.k_end) for s in out]
+
+    whole = cuts([len(rate)])
+    assert len(whole) == 2
+    first_end = whole[0][2]
+    falling = np.flatnonzero((k > 10 + 25) & (rate <= lo * peak))[0]  # past the peak
+    assert first_end == falling
+    assert whole[1][1] > 10 + 50 + 40  # the second movement, not the creep
+    for sizes in ([1], [3, 7], [64]):
+        assert cuts(sizes) == whole

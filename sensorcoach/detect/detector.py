@@ -67,6 +67,10 @@ UNSEEN_LOWERING_MIN_S = 1.5
 #: with a gyroscope needs less: the look-ahead bridges the dips of the accelerometer's tilt
 #: rate (the hips' own acceleration bends it mid-movement), which the gyro does not have.
 LOOKAHEAD_S = 0.1
+#: A hip lowering's end is timed from where its rate settled under the exit level, looked
+#: for this long past the segment's end at most, s (its segment closes earlier: see
+#: Segmenter.exit_frac)
+SETTLE_MAX_S = 0.5
 LOOKAHEAD_HIP_GYRO_S = 0.06
 SPLIT_DIP_MAX_DEG = 3.0
 
@@ -251,7 +255,8 @@ class RepDetector:
                 enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
                 n_still=self.front.n_still, join_k=self._lookahead_k)
         else:
-            self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1])
+            self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1],
+                                        exit_frac=ONSET_LEVELS[0])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
         self._delay = (self.front.delay_acc_s if self.mount == "bar"
                        else self.front.delay_tilt_rate_s)
@@ -356,6 +361,17 @@ class RepDetector:
                     continue
                 if not final:
                     break  # the continuation is still under way
+            k_limit = k_end + self._lookahead_k
+            k_settled = k_end
+            if self._is_lowering(raw):
+                # a lowering counts nothing at its end: its end is timed from where its rate
+                # settled, not from where the segment closed (see Segmenter.exit_frac)
+                k_settled = self._settled_k(raw, k_have, final)
+                if k_settled is None:
+                    break
+                k_limit = max(k_limit, k_settled + self._lookahead_k)
+                if not final and k_limit > k_have:
+                    break
             self._pending.pop(0)
             # a set times out at a moment fixed by the stream, not by where a chunk ended
             if self._last_rep is not None:
@@ -363,8 +379,8 @@ class RepDetector:
                 if t_raw - self._set_last_s() > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
             raw, lo_k = self._late_join(raw)
-            seg = self._refine(raw, k_end + self._lookahead_k, lo_k)
-            self._last_seg_end_k = raw.k_end
+            seg = self._refine(raw, k_limit, lo_k)
+            self._last_seg_end_k = max(raw.k_end, k_settled)
             seg_events = self._on_segment(seg) if seg is not None else []
             events.extend(seg_events)
             if self.mount == "hip":
@@ -373,6 +389,26 @@ class RepDetector:
                 else:
                     self._prev_piece[raw.direction] = (raw, lo_k)
         return events
+
+    def _is_lowering(self, raw: RawSegment) -> bool:
+        """Hip mount: ``raw`` tilts the way this session's lowerings go (known once a rep
+        was counted)."""
+        return self.mount == "hip" and raw.direction == -self._hip_sign
+
+    def _settled_k(self, raw: RawSegment, k_have: int, final: bool) -> int | None:
+        """Grid index where the rate after ``raw`` fell below the exit level (or turned),
+        at most :data:`SETTLE_MAX_S` past its end; ``None`` while not yet known."""
+        h = self.hist
+        k_cap = raw.k_end + int(round(SETTLE_MAX_S * GRID_RATE_HZ))
+        i0, i1 = np.searchsorted(h["k"], [raw.k_end, k_cap]).tolist()
+        r = h[self._rate_key][i0:i1 + 1] * raw.direction
+        below = r <= self._segmenter.exit
+        j = int(np.argmax(below)) if len(r) else 0
+        if len(r) and below[j]:
+            return int(h["k"][i0 + j])
+        if final or k_have >= k_cap:
+            return min(k_cap, k_have)
+        return None
 
     def _late_join(self, raw: RawSegment) -> tuple[RawSegment, int]:
         """``raw``, or the uncounted piece before it joined with it; and the grid index

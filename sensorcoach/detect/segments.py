@@ -42,13 +42,23 @@ class Segmenter:
         Rate magnitude that starts a segment.
     exit : float
         Rate magnitude below which a segment ends (``exit < enter``).
+    exit_frac : float
+        ... or below this fraction of the segment's peak so far, whichever is higher: the
+        movement's timing is settled once its rate has fallen that far (see
+        ``detector._onset``), and what creeps on after it (a squeeze at lockout) must not
+        hold the segment open.
     """
 
-    def __init__(self, *, enter: float, exit: float):
+    def __init__(self, *, enter: float, exit: float, exit_frac: float = 0.0):
         self.enter = enter
         self.exit = exit
+        self.exit_frac = exit_frac
         self.state = 0
         self.k_open: int | None = None
+        self._peak = 0.0  # the open segment's largest rate magnitude so far
+        #: the direction of a segment closed by the relative exit while its rate was still
+        #: beyond ``enter``: that direction opens again only after falling below ``enter``
+        self._disarmed = 0
 
     @property
     def busy(self) -> bool:
@@ -64,22 +74,54 @@ class Segmenter:
         lo = np.flatnonzero(rate < -self.enter)
         not_up = np.flatnonzero(rate <= self.exit)
         not_dn = np.flatnonzero(rate >= -self.exit)
+        if self._disarmed or self.exit_frac > 0:
+            not_hi = np.flatnonzero(rate <= self.enter)
+            not_lo = np.flatnonzero(rate >= -self.enter)
         n = len(k)
         pos = 0
         while pos < n:
             if self.state == 0:
-                i_hi = hi[np.searchsorted(hi, pos)] if len(hi) and hi[-1] >= pos else n
-                i_lo = lo[np.searchsorted(lo, pos)] if len(lo) and lo[-1] >= pos else n
+                from_hi = from_lo = pos
+                if self._disarmed:
+                    # hysteresis: the same way again only after the rate fell below enter
+                    back = not_hi if self._disarmed == 1 else not_lo
+                    i_back = (back[np.searchsorted(back, pos)] if len(back) and back[-1] >= pos
+                              else n)
+                    if self._disarmed == 1:
+                        from_hi = i_back
+                    else:
+                        from_lo = i_back
+                    if i_back < n:
+                        self._disarmed = 0
+                i_hi = (hi[np.searchsorted(hi, from_hi)] if len(hi) and hi[-1] >= from_hi
+                        else n)
+                i_lo = (lo[np.searchsorted(lo, from_lo)] if len(lo) and lo[-1] >= from_lo
+                        else n)
                 i = min(i_hi, i_lo)
                 if i >= n:
                     break
+                self._disarmed = 0
                 self.state = 1 if i_hi <= i_lo else -1
                 # the segment began where the rate last crossed the exit threshold
                 self.k_open = int(k[i])
+                self._peak = 0.0
                 pos = i
             else:
                 ends = not_up if self.state == 1 else not_dn
                 j = ends[np.searchsorted(ends, pos)] if len(ends) and ends[-1] >= pos else n
+                if self.exit_frac > 0:
+                    # the relative exit comes at or before the absolute one
+                    j_end = min(j, n - 1)
+                    r = rate[pos:j_end + 1] * self.state
+                    peak = np.maximum.accumulate(np.maximum(r, self._peak))
+                    below = r <= self.exit_frac * peak
+                    j_rel = int(np.argmax(below))
+                    if below[j_rel]:
+                        j = pos + j_rel
+                        if r[j_rel] > self.enter:
+                            self._disarmed = self.state
+                    elif j >= n:
+                        self._peak = float(peak[-1])
                 if j >= n:
                     break
                 out.append(RawSegment(self.state, int(self.k_open), int(k[j])))
