@@ -38,9 +38,11 @@ from .consts import FLAG_BOUNCE, FLAG_FAST_ECCENTRIC, FLAG_NO_TOP_PAUSE, FLAG_PA
 from .plans import Plan, plan_for
 from .results import (
     Analysis,
+    FaultTally,
     RepResult,
     SetResult,
     _r,  # one rounding rule for the JSON
+    by_frequency,
 )
 
 if TYPE_CHECKING:
@@ -213,20 +215,6 @@ class SetCheck:
         }
 
 
-@dataclass
-class FaultTally:
-    """How often a fault occurred, on which reps (``"set.rep"``), and its cue."""
-
-    fault: str
-    count: int
-    cue: str
-    reps: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"fault": self.fault, "count": self.count, "cue": self.cue,
-                "reps": list(self.reps)}
-
-
 def tally_faults(reps: Iterable[tuple[str, list[str]]], tempo: Tempo | None = None
                  ) -> list[FaultTally]:
     """Tally ``(rep label, fault words)`` pairs: one :class:`FaultTally` per fault with its
@@ -238,12 +226,6 @@ def tally_faults(reps: Iterable[tuple[str, list[str]]], tempo: Tempo | None = No
     order = {f: i for i, f in enumerate(_FAULT_ORDER)}
     return [FaultTally(fault=f, count=len(by_fault[f]), cue=cue_for(f, tempo), reps=by_fault[f])
             for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f))]
-
-
-def by_frequency(faults: Iterable[FaultTally]) -> list[FaultTally]:
-    """The most frequent fault first (stable: ties keep the tally's order, most important
-    first)."""
-    return sorted(faults, key=lambda f: -f.count)
 
 
 def fault_cue_lines(faults: list[FaultTally]) -> list[str]:

@@ -11,6 +11,7 @@ Rep event definitions (CONTRACT.md section 2), all on the recording's ``time_s``
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,3 +173,23 @@ class Analysis:
         }
         doc.update(self.extra)
         return doc
+
+
+@dataclass
+class FaultTally:
+    """How often a fault occurred, on which reps (``"set.rep"``), and its cue."""
+
+    fault: str
+    count: int
+    cue: str
+    reps: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fault": self.fault, "count": self.count, "cue": self.cue,
+                "reps": list(self.reps)}
+
+
+def by_frequency(faults: Iterable[FaultTally]) -> list[FaultTally]:
+    """The most frequent fault first (stable: ties keep the tally's order, most important
+    first)."""
+    return sorted(faults, key=lambda f: -f.count)

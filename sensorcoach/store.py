@@ -426,7 +426,7 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
         cmp_json = d.pop("comparison_json")
         faults, cues = {}, []
         if cmp_json:
-            from .compare import FaultTally, by_frequency
+            from .results import FaultTally, by_frequency
 
             doc = json.loads(cmp_json)
             tally = [FaultTally(f["fault"], f["count"], f.get("cue") or "")

@@ -29,8 +29,8 @@ from ..compare import (
 )
 
 if TYPE_CHECKING:
-    from ..compare import FaultTally, PlanComparison
-    from ..results import Analysis
+    from ..compare import PlanComparison
+    from ..results import Analysis, FaultTally
     from ..types import Recording
 
 _CSS = """
