@@ -249,3 +249,37 @@ def test_segmenter_ends_where_the_movement_is_timed(peak):
     assert whole[1][1] > 10 + 50 + 40  # the second movement, not the creep
     for sizes in ([1], [3, 7], [64]):
         assert cuts(sizes) == whole
+
+
+
+
+def test_segmenter_rearms_when_the_movement_picks_up_again():
+    """A fast movement closed by the relative exit while its rate is still above ``enter``,
+    whose rate then picks up again without falling below ``enter`` (a hesitation
+    mid-movement), opens a new segment for the rest of the movement: it is not lost. The
+    same cuts in any chunking, both directions."""
+    from sensorcoach.detect.segments import Segmenter
+
+    tau = np.arange(50) / 50
+    hump = 16 * tau**2 * (1 - tau) ** 2
+    dip = np.full(10, 10.0)  # above enter (8), below 12 % of the first hump's peak
+    rise = np.concatenate([np.zeros(10), 100 * hump[:25], np.linspace(100, 10, 10), dip,
+                           np.linspace(10, 80, 10), 80 * hump[25:], np.zeros(10)])
+    k = np.arange(len(rise))
+    for sign in (1, -1):
+        rate = sign * rise
+
+        def cuts(sizes, rate=rate):
+            seg, out, i, j = Segmenter(enter=8.0, exit=2.0, exit_frac=0.12), [], 0, 0
+            while i < len(rate):
+                n = sizes[j % len(sizes)]
+                out += seg.push(k[i:i + n], rate[i:i + n])
+                i, j = i + n, j + 1
+            return [(s.direction, s.k_start, s.k_end) for s in out]
+
+        whole = cuts([len(rate)])
+        assert [d for d, _, _ in whole] == [sign, sign]
+        # the second segment runs to the end of the second hump
+        assert whole[1][2] >= 10 + 25 + 10 + 10 + 10 + 20
+        for sizes in ([1], [3, 7], [64]):
+            assert cuts(sizes) == whole

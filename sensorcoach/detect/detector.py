@@ -67,11 +67,11 @@ UNSEEN_LOWERING_MIN_S = 1.5
 #: with a gyroscope needs less: the look-ahead bridges the dips of the accelerometer's tilt
 #: rate (the hips' own acceleration bends it mid-movement), which the gyro does not have.
 LOOKAHEAD_S = 0.1
-#: A hip lowering's end is timed from where its rate settled under the exit level, looked
-#: for this long past the segment's end at most, s (its segment closes earlier: see
-#: Segmenter.exit_frac)
-SETTLE_MAX_S = 0.5
 LOOKAHEAD_HIP_GYRO_S = 0.06
+#: A hip lowering's end may be extrapolated up to where its rate settled under the exit
+#: level (plus the look-ahead), looked for this long past its segment's end at most, s (the
+#: segment closes earlier: see Segmenter.exit_frac)
+SETTLE_MAX_S = 0.5
 SPLIT_DIP_MAX_DEG = 3.0
 
 
@@ -364,8 +364,9 @@ class RepDetector:
             k_limit = k_end + self._lookahead_k
             k_settled = k_end
             if self._is_lowering(raw):
-                # a lowering counts nothing at its end: its end is timed from where its rate
-                # settled, not from where the segment closed (see Segmenter.exit_frac)
+                # a lowering counts nothing at its end: its end may be extrapolated up to
+                # where its rate settled, not only to where the segment closed (see
+                # Segmenter.exit_frac)
                 k_settled = self._settled_k(raw, k_have, final)
                 if k_settled is None:
                     break
@@ -397,11 +398,18 @@ class RepDetector:
 
     def _settled_k(self, raw: RawSegment, k_have: int, final: bool) -> int | None:
         """Grid index where the rate after ``raw`` fell below the exit level (or turned),
-        at most :data:`SETTLE_MAX_S` past its end; ``None`` while not yet known."""
+        at most :data:`SETTLE_MAX_S` past its end and never past the next movement's start;
+        ``None`` while not yet known."""
         h = self.hist
         k_cap = raw.k_end + int(round(SETTLE_MAX_S * GRID_RATE_HZ))
-        i0, i1 = np.searchsorted(h["k"], [raw.k_end, k_cap]).tolist()
-        r = h[self._rate_key][i0:i1 + 1] * raw.direction
+        if len(self._pending) > 1:
+            k_cap = min(k_cap, self._pending[1].k_start)
+        if self._segmenter.state:
+            k_cap = min(k_cap, int(self._segmenter.k_open))
+        k_cap = max(k_cap, raw.k_end)
+        i0 = int(np.searchsorted(h["k"], raw.k_end))
+        i1 = int(np.searchsorted(h["k"], k_cap, side="right"))
+        r = h[self._rate_key][i0:i1] * raw.direction
         below = r <= self._segmenter.exit
         j = int(np.argmax(below)) if len(r) else 0
         if len(r) and below[j]:

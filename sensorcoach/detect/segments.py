@@ -1,8 +1,9 @@
 """Movement segments: runs of monotone motion found by hysteresis on a rate signal.
 
 A segment is a maximal run where the rate stays beyond the *exit* threshold in one direction
-and somewhere exceeds the *enter* threshold. The search is vectorised: only the threshold
-crossings are visited in Python, so a one-hour file costs a few thousand steps.
+and somewhere exceeds the *enter* threshold (with ``exit_frac``, it may end earlier: see
+:class:`Segmenter`). The search is vectorised: only the threshold crossings are visited in
+Python, so a one-hour file costs a few thousand steps.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class Segmenter:
         ... or below this fraction of the segment's peak so far, whichever is higher: the
         movement's timing is settled once its rate has fallen that far (see
         ``detector._onset``), and what creeps on after it (a squeeze at lockout) must not
-        hold the segment open.
+        hold the segment open. A segment closed that way while its rate was still beyond
+        ``enter`` opens again the same way only once the rate fell below ``enter``, or rose
+        again by more than ``exit`` above where it closed (the movement picking up again).
     """
 
     def __init__(self, *, enter: float, exit: float, exit_frac: float = 0.0):
@@ -57,8 +60,9 @@ class Segmenter:
         self.k_open: int | None = None
         self._peak = 0.0  # the open segment's largest rate magnitude so far
         #: the direction of a segment closed by the relative exit while its rate was still
-        #: beyond ``enter``: that direction opens again only after falling below ``enter``
+        #: beyond ``enter``, and the rate that re-arms it by rising (see ``exit_frac``)
         self._disarmed = 0
+        self._rearm_above = 0.0
 
     @property
     def busy(self) -> bool:
@@ -74,19 +78,17 @@ class Segmenter:
         lo = np.flatnonzero(rate < -self.enter)
         not_up = np.flatnonzero(rate <= self.exit)
         not_dn = np.flatnonzero(rate >= -self.exit)
-        if self._disarmed or self.exit_frac > 0:
-            not_hi = np.flatnonzero(rate <= self.enter)
-            not_lo = np.flatnonzero(rate >= -self.enter)
         n = len(k)
         pos = 0
         while pos < n:
             if self.state == 0:
                 from_hi = from_lo = pos
                 if self._disarmed:
-                    # hysteresis: the same way again only after the rate fell below enter
-                    back = not_hi if self._disarmed == 1 else not_lo
-                    i_back = (back[np.searchsorted(back, pos)] if len(back) and back[-1] >= pos
-                              else n)
+                    # hysteresis: the same way again only after the rate fell below enter,
+                    # or picked up again
+                    r = rate[pos:] * self._disarmed
+                    again = (r <= self.enter) | (r > self._rearm_above)
+                    i_back = pos + int(np.argmax(again)) if again.any() else n
                     if self._disarmed == 1:
                         from_hi = i_back
                     else:
@@ -100,7 +102,6 @@ class Segmenter:
                 i = min(i_hi, i_lo)
                 if i >= n:
                     break
-                self._disarmed = 0
                 self.state = 1 if i_hi <= i_lo else -1
                 # the segment began where the rate last crossed the exit threshold
                 self.k_open = int(k[i])
@@ -120,6 +121,7 @@ class Segmenter:
                         j = pos + j_rel
                         if r[j_rel] > self.enter:
                             self._disarmed = self.state
+                            self._rearm_above = float(r[j_rel]) + self.exit
                     elif j >= n:
                         self._peak = float(peak[-1])
                 if j >= n:
