@@ -212,6 +212,19 @@ def test_small_chunks_do_not_time_a_set_out_mid_movement():
     assert live == offline and len(offline) >= 3
 
 
+def _segment_cuts(rate: np.ndarray, sizes: list[int], exit_frac: float) -> list[tuple]:
+    """A hip segmenter's cuts of ``rate`` fed in chunks of ``sizes`` (cycled)."""
+    from sensorcoach.detect.segments import Segmenter
+
+    k = np.arange(len(rate))
+    seg, out, i, j = Segmenter(enter=8.0, exit=2.0, exit_frac=exit_frac), [], 0, 0
+    while i < len(rate):
+        n = sizes[j % len(sizes)]
+        out += seg.push(k[i:i + n], rate[i:i + n])
+        i, j = i + n, j + 1
+    return [(s.direction, s.k_start, s.k_end) for s in out]
+
+
 def _bell_with_tail(peak: float, tail: float) -> np.ndarray:
     """A movement's rate (min-jerk bell, 1 s on a 50 Hz grid), then a slow creep at ``tail``
     (a squeeze at lockout) and a second bell, rest in between."""
@@ -227,28 +240,18 @@ def test_segmenter_ends_where_the_movement_is_timed(peak):
     time is settled there), not when a squeeze creeping on at lockout stops; the creep
     opens no segment of its own, the next movement opens one; any chunking, same cuts."""
     from sensorcoach.detect.detector import ONSET_LEVELS
-    from sensorcoach.detect.segments import Segmenter
 
     rate = _bell_with_tail(peak, tail=4.0)  # the creep: above `exit`, below `enter`
     k = np.arange(len(rate))
     lo = ONSET_LEVELS[0]
-
-    def cuts(sizes):
-        seg, out, i, j = Segmenter(enter=8.0, exit=2.0, exit_frac=lo), [], 0, 0
-        while i < len(rate):
-            n = sizes[j % len(sizes)]
-            out += seg.push(k[i:i + n], rate[i:i + n])
-            i, j = i + n, j + 1
-        return [(s.direction, s.k_start, s.k_end) for s in out]
-
-    whole = cuts([len(rate)])
+    whole = _segment_cuts(rate, [len(rate)], lo)
     assert len(whole) == 2
     first_end = whole[0][2]
     falling = np.flatnonzero((k > 10 + 25) & (rate <= lo * peak))[0]  # past the peak
     assert first_end == falling
     assert whole[1][1] > 10 + 50 + 40  # the second movement, not the creep
     for sizes in ([1], [3, 7], [64]):
-        assert cuts(sizes) == whole
+        assert _segment_cuts(rate, sizes, lo) == whole
 
 
 
@@ -258,28 +261,16 @@ def test_segmenter_rearms_when_the_movement_picks_up_again():
     whose rate then picks up again without falling below ``enter`` (a hesitation
     mid-movement), opens a new segment for the rest of the movement: it is not lost. The
     same cuts in any chunking, both directions."""
-    from sensorcoach.detect.segments import Segmenter
-
     tau = np.arange(50) / 50
     hump = 16 * tau**2 * (1 - tau) ** 2
     dip = np.full(10, 10.0)  # above enter (8), below 12 % of the first hump's peak
     rise = np.concatenate([np.zeros(10), 100 * hump[:25], np.linspace(100, 10, 10), dip,
                            np.linspace(10, 80, 10), 80 * hump[25:], np.zeros(10)])
-    k = np.arange(len(rise))
     for sign in (1, -1):
         rate = sign * rise
-
-        def cuts(sizes, rate=rate):
-            seg, out, i, j = Segmenter(enter=8.0, exit=2.0, exit_frac=0.12), [], 0, 0
-            while i < len(rate):
-                n = sizes[j % len(sizes)]
-                out += seg.push(k[i:i + n], rate[i:i + n])
-                i, j = i + n, j + 1
-            return [(s.direction, s.k_start, s.k_end) for s in out]
-
-        whole = cuts([len(rate)])
+        whole = _segment_cuts(rate, [len(rate)], 0.12)
         assert [d for d, _, _ in whole] == [sign, sign]
         # the second segment runs to the end of the second hump
         assert whole[1][2] >= 10 + 25 + 10 + 10 + 10 + 20
         for sizes in ([1], [3, 7], [64]):
-            assert cuts(sizes) == whole
+            assert _segment_cuts(rate, sizes, 0.12) == whole
