@@ -228,18 +228,13 @@ def tally_faults(reps: Iterable[tuple[str, list[str]]], tempo: Tempo | None = No
             for f in sorted(by_fault, key=lambda f: (order.get(f, len(order)), f))]
 
 
-def fault_cue_lines(faults: list[FaultTally]) -> list[str]:
-    """Each fault's cue with how often and what it fixes, the most frequent fault first,
-    e.g. ``"Lower under control (7 reps: fast eccentric)"``."""
-    return [f"{f.cue} ({f.count} rep{'s' if f.count != 1 else ''}: "
-            f"{f.fault.replace('_', ' ')})"
-            for f in by_frequency(faults) if f.cue]
-
-
 def cue_lines(faults: list[FaultTally], cmp: PlanComparison | None = None) -> list[str]:
-    """What to work on: the plan comparison's cues first, then each fault's cue, the most
-    frequent fault first (the one list the terminal and the HTML report show)."""
-    return [*(cmp.cues if cmp is not None else []), *fault_cue_lines(faults)]
+    """What to work on: the plan comparison's cues first, then each fault's cue with how
+    often and what it fixes, the most frequent fault first, e.g. ``"Lower under control
+    (7 reps: fast eccentric)"`` (the one list the terminal and the HTML report show)."""
+    return [*(cmp.cues if cmp is not None else []),
+            *(f"{f.cue} ({f.count} rep{'s' if f.count != 1 else ''}: "
+              f"{f.fault.replace('_', ' ')})" for f in by_frequency(faults) if f.cue)]
 
 
 def analysis_faults(analysis: Analysis) -> list[FaultTally]:

@@ -45,12 +45,6 @@ def _db(args: argparse.Namespace):
     return args.db or default_db_path()
 
 
-def _analyze(path: str, mount: str | None):
-    from .pipeline import analyze_file
-
-    return analyze_file(path, mount=mount)
-
-
 # --- commands -----------------------------------------------------------------------------
 
 
@@ -98,11 +92,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_log(args: argparse.Namespace) -> int:
     from .compare import compare_recording
+    from .pipeline import analyze_file
     from .store import log_session
 
     db = _db(args)
     for path in args.recording:
-        analysis, rec = _analyze(path, args.mount)
+        analysis, rec = analyze_file(path, mount=args.mount)
         comparison = compare_recording(analysis, rec, args.plan)
         plan = comparison.plan if comparison is not None else None
         res = log_session(db, analysis, plan, args.athlete, path, comparison=comparison,

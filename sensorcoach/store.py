@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
+from .results import FaultTally, by_frequency
 
 if TYPE_CHECKING:
     from .compare import PlanComparison
@@ -426,8 +427,6 @@ def history(db: str | os.PathLike[str], athlete: str | None = None, *,
         cmp_json = d.pop("comparison_json")
         faults, cues = {}, []
         if cmp_json:
-            from .results import FaultTally, by_frequency
-
             doc = json.loads(cmp_json)
             tally = [FaultTally(f["fault"], f["count"], f.get("cue") or "")
                      for f in doc.get("faults", [])]

@@ -293,12 +293,13 @@ def test_stream_picks_the_only_sensor_in_range_with_one_scan(simulated, rec100):
 
     async def main():
         stop = asyncio.Event()
-        s = SensorStream(None, chunks.append, on_found=chosen.append)
+        s = SensorStream(None, chunks.append, on_found=chosen.append, scan_timeout_s=1.0)
         ender = asyncio.create_task(stop_at_end(sim, stop))
         stats = await s.run(stop)
         await ender
         with pytest.raises(DeviceError, match="no polar sensor"):
-            await SensorStream(None, chunks.append, profile=get_profile("polar")).run()
+            await SensorStream(None, chunks.append, profile=get_profile("polar"),
+                               scan_timeout_s=1.0).run()
         return stats
 
     stats = asyncio.run(main())

@@ -176,9 +176,11 @@ class SensorStream:
         Seconds without data after which the link counts as lost.
     reconnect : bool
         Reconnect after a drop (else :meth:`run` returns).
-    scan_timeout_s, connect_timeout_s : float
-        Limits of the first scan for ``device`` and of each connection attempt (without
-        ``device``, :func:`pick_sensor` scans for its own 3 s).
+    scan_timeout_s : float or None
+        Limit of the first scan: for ``device`` (``None``: 10 s), or the scan that picks the
+        sensor without one (``None``: 3 s, see :func:`pick_sensor`).
+    connect_timeout_s : float
+        Limit of each connection attempt.
     give_up_s : float or None
         Stop with :class:`DeviceError` after this long without any data (``None``: never).
     on_state : callable or None
@@ -197,7 +199,7 @@ class SensorStream:
 
     def __init__(self, device: str | None, on_chunk: Callable[[SampleChunk], None], *,
                  rate_hz: int | None = None, watchdog_s: float = 2.0, reconnect: bool = True,
-                 scan_timeout_s: float = 10.0, connect_timeout_s: float = 10.0,
+                 scan_timeout_s: float | None = None, connect_timeout_s: float = 10.0,
                  give_up_s: float | None = None,
                  on_state: Callable[[str], None] | None = None,
                  profile: SensorProfile = STUB, acquire_notify: bool = False,
@@ -208,7 +210,8 @@ class SensorStream:
         self.rate_hz = rate_hz
         self.watchdog_s = watchdog_s
         self.reconnect = reconnect
-        self.scan_timeout_s = scan_timeout_s
+        #: the first scan's limit as arguments (none: the scanning function's default)
+        self._scan_limit = () if scan_timeout_s is None else (scan_timeout_s,)
         self.connect_timeout_s = connect_timeout_s
         self.give_up_s = give_up_s
         self.on_state = on_state or (lambda _s: None)
@@ -273,12 +276,12 @@ class SensorStream:
         if self.device is None:
             # no name or address: the one sensor of this kind in range, connected to as
             # scanned (no second scan)
-            found = await pick_sensor(self.profile.key)
+            found = await pick_sensor(self.profile.key, *self._scan_limit)
             self.device = found.address
             self.on_found(found)
             ble_device: Any = found.ble_device
         else:
-            ble_device = await find_device(self.device, self.scan_timeout_s)
+            ble_device = await find_device(self.device, *self._scan_limit)
         consumer = asyncio.create_task(self._consume())
         self._tasks.add(consumer)
         backoff = 0.05

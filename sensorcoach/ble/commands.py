@@ -275,9 +275,9 @@ async def _stop_after(stop: Any, seconds: float) -> None:
 
 async def _stop_at_sim_end(stop: Any, sim: Any, stream: Any) -> None:
     import asyncio
+    import math
 
-    while not sim.find("end") and sim.alive:
-        await asyncio.sleep(0.1)
+    await sim.wait_for_async("end", math.inf)
     # the last notifications are on their way (a backlog at high rates): stop once they
     # have stopped arriving for 0.5 s
     seen = -1

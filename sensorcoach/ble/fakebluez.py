@@ -907,8 +907,17 @@ class SimulatedSensor:
                 self._cond.wait(min(left, 0.1))
 
     async def wait_for_async(self, name: str, timeout_s: float) -> dict[str, Any] | None:
-        """``wait_for`` without blocking the event loop (it waits in a worker thread)."""
-        return await asyncio.to_thread(self.wait_for, name, timeout_s)
+        """``wait_for`` without blocking the event loop, and cancellable (a worker thread
+        blocked in ``wait_for`` would hold ``asyncio.run`` up until its timeout)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            hits = self.find(name)
+            if hits:
+                return hits[0]
+            if not self.alive:
+                return None
+            await asyncio.sleep(0.05)
+        return None
 
     def stop(self) -> None:
         if self._env_ctx is not None:

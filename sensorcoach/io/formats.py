@@ -641,13 +641,14 @@ def load_recording(
                         "found nothing")
         if only.is_file() and not zipfile.is_zipfile(only):
             data, whole = _read_head(only, _SNIFF_BYTES, detail_limit=60)  # gunzipped once
-            head = data[:_SNIFF_BYTES]
-            if _sniff(_Source(only.name, head)).kind == _CONTRACT or not head.strip():
+            src = _sniff(_Source(only.name, data))  # (it reads the head only)
+            if src.kind == _CONTRACT or not data[:_SNIFF_BYTES].strip():
                 return _read_recording(only, data, whole)  # the head read here, not again
             # not a recording: the file whole (read here: _collect would check and read
             # it again)
-            source = _Source(only.name, data if whole else _read_file(only))
-            return _dispatch([_sniff(source)], path_list, label)
+            if not whole:
+                src.data = _read_file(only)
+            return _dispatch([src], path_list, label)
 
     sources = [_sniff(s) for s in _collect(path_list)]
     return _dispatch(sources, path_list, label)
