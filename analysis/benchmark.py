@@ -23,7 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sensorcoach.evaluation import EVENTS, Score, score  # noqa: E402
-from sensorcoach.pipeline import analyze_recording  # noqa: E402
+from sensorcoach.events import RepEvent  # noqa: E402
+from sensorcoach.pipeline import StreamPipeline, analyze_recording  # noqa: E402
 from sensorcoach.sim import random_spec, simulate  # noqa: E402
 
 
@@ -100,17 +101,15 @@ class Latency:
         self.vs_truth: list[float] = []
 
     def replay(self, res) -> None:
-        from sensorcoach.pipeline import StreamPipeline
-
         rec = res.recording
         true_tops = np.array([r["top_s"] for s in res.truth["sets"] for r in s["reps"]])
         pipe = StreamPipeline(mount=rec.mount)
         size = max(1, int(round(LIVE_CHUNK_S * rec.sample_rate_hz)))
         live = [ev for chunk in rec.samples.chunks(size) for ev in pipe.feed(chunk)]
         for ev in live + pipe.finish():  # a rep announced only at the stream's end counts too
-            d = ev.to_dict()
-            if d["event"] != "rep":
+            if not isinstance(ev, RepEvent):
                 continue
+            d = ev.to_dict()  # the times as the event stream carries them
             (self.first if d["rep"] == 1 else self.later).append(d["at_s"] - d["top_s"])
             # against the true lockout: reps matching one (a false rep has none)
             j = int(np.argmin(np.abs(true_tops - d["top_s"]))) if len(true_tops) else -1

@@ -56,8 +56,10 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 
 #: Hip movements split by a dip of the tilt rate (the hips' own acceleration, without a
 #: gyro) are one movement when the rate turned back by less than this, degrees: in the
-#: look-ahead (decided before the count) and between two pieces (decided after the second)
+#: look-ahead, decided before the count (see _may_continue) ...
 LOOKAHEAD_DIP_MAX_DEG = 1.0
+#: ... and between two pieces, decided after the second (see _late_join)
+SPLIT_DIP_MAX_DEG = 3.0
 #: Fractions of a movement's peak rate whose crossings time its start and end (see _onset)
 ONSET_LEVELS = (0.12, 0.4)
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
@@ -72,7 +74,6 @@ LOOKAHEAD_HIP_GYRO_S = 0.06
 #: level (plus the look-ahead), looked for this long past its segment's end at most, s (the
 #: segment closes earlier: see Segmenter.exit_frac)
 SETTLE_MAX_S = 0.5
-SPLIT_DIP_MAX_DEG = 3.0
 
 
 @dataclass
@@ -343,10 +344,11 @@ class RepDetector:
         while self._pending:
             raw = self._pending[0]
             k_end = raw.k_end
-            if not final and k_end + self._lookahead_k > k_have:
+            k_seen = k_end + self._lookahead_k  # the look-ahead's end
+            if not final and k_seen > k_have:
                 break
             if (not final and self.mount == "bar" and self._segmenter.moving
-                    and self._segmenter.k_moving <= k_end + self._lookahead_k):
+                    and self._segmenter.k_moving <= k_seen):
                 break  # its look-ahead runs into a movement whose velocity is not known yet
             # a movement that dipped below the exit threshold for an instant and went on
             # the same way is one movement (one look-ahead decides, whatever the chunking)
@@ -361,7 +363,6 @@ class RepDetector:
                     continue
                 if not final:
                     break  # the continuation is still under way
-            k_limit = k_end + self._lookahead_k
             k_settled = k_end
             if self._is_lowering(raw):
                 # a lowering counts nothing at its end: its end may be extrapolated up to
@@ -370,9 +371,9 @@ class RepDetector:
                 k_settled = self._settled_k(raw, k_have, final)
                 if k_settled is None:
                     break
-                k_limit = max(k_limit, k_settled + self._lookahead_k)
-                if not final and k_limit > k_have:
-                    break
+            k_limit = k_settled + self._lookahead_k
+            if not final and k_limit > k_have:
+                break
             self._pending.pop(0)
             # a set times out at a moment fixed by the stream, not by where a chunk ended
             if self._last_rep is not None:
@@ -381,7 +382,7 @@ class RepDetector:
                     events.extend(self._close_set(at_s=t_raw))
             raw, lo_k = self._late_join(raw)
             seg = self._refine(raw, k_limit, lo_k)
-            self._last_seg_end_k = max(raw.k_end, k_settled)
+            self._last_seg_end_k = k_settled
             seg_events = self._on_segment(seg) if seg is not None else []
             events.extend(seg_events)
             if self.mount == "hip":
@@ -402,13 +403,8 @@ class RepDetector:
         ``None`` while not yet known."""
         h = self.hist
         k_cap = raw.k_end + int(round(SETTLE_MAX_S * GRID_RATE_HZ))
-        if len(self._pending) > 1:
-            k_cap = min(k_cap, self._pending[1].k_start)
-        if self._segmenter.state:
-            k_cap = min(k_cap, int(self._segmenter.k_open))
-        k_cap = max(k_cap, raw.k_end)
-        i0 = int(np.searchsorted(h["k"], raw.k_end))
-        i1 = int(np.searchsorted(h["k"], k_cap, side="right"))
+        k_cap = max(raw.k_end, min([k_cap, *self._next_starts()]))
+        i0, i1 = h.indices([raw.k_end, k_cap + 1])  # grid indices are integers
         r = h[self._rate_key][i0:i1] * raw.direction
         below = r <= self._segmenter.exit
         j = int(np.argmax(below)) if len(r) else 0
@@ -434,9 +430,7 @@ class RepDetector:
         p, lo_k = prev
         if raw.k_start - p.k_end > self._merge_k:
             return raw, self._last_seg_end_k
-        h = self.hist
-        i0, i1 = h.index(p.k_end), h.index(raw.k_start)
-        gap = h[self._rate_key][i0:i1 + 1] * raw.direction
+        i0, i1, gap = self._rate_span(p.k_end, raw.k_start, raw.direction)
         if i1 > i0 and _turned_back_deg(gap) >= SPLIT_DIP_MAX_DEG:
             return raw, self._last_seg_end_k
         return p.joined(raw), lo_k
@@ -448,11 +442,9 @@ class RepDetector:
         may go on (decided from the look-ahead alone: chunk-exact)."""
         if self.mount == "bar":
             return False  # a bar movement ends at a rest: nothing runs on
-        h = self.hist
-        i0, i1 = np.searchsorted(h["k"], [raw.k_end, raw.k_end + self._lookahead_k]).tolist()
-        if i1 >= len(h) or i1 <= i0:
+        i0, i1, r = self._rate_span(raw.k_end, raw.k_end + self._lookahead_k, raw.direction)
+        if i1 >= len(self.hist) or i1 <= i0:
             return False
-        r = h[self._rate_key][i0:i1 + 1] * raw.direction
         # a dip of the rate: the hips' own acceleration bends the accelerometer's tilt
         # mid-movement (without a gyro); a lowering turns back by far more than a degree
         return bool(_turned_back_deg(r) < LOOKAHEAD_DIP_MAX_DEG
@@ -474,6 +466,21 @@ class RepDetector:
             return True
         return None
 
+    def _next_starts(self) -> list[int]:
+        """Where the movements after the oldest pending one start: the next closed one,
+        the one still open (hip)."""
+        starts = [self._pending[1].k_start] if len(self._pending) > 1 else []
+        if self._segmenter.state:
+            starts.append(int(self._segmenter.k_open))
+        return starts
+
+    def _rate_span(self, k_a: int, k_b: int, direction: int) -> tuple[int, int, np.ndarray]:
+        """History positions of grid indices ``k_a`` and ``k_b`` (or the first after each)
+        and the rate from one to the other, both included, signed by ``direction``."""
+        h = self.hist
+        i0, i1 = h.indices([k_a, k_b])
+        return i0, i1, h[self._rate_key][i0:i1 + 1] * direction
+
     def _refine(self, raw: RawSegment, k_limit: int, lo_k: int) -> Segment | None:
         """The movement ``raw`` timed and measured; its onset is searched back to ``lo_k``
         at the earliest (the end of the previous movement)."""
@@ -486,7 +493,7 @@ class RepDetector:
               raw.k_end, k_limit]
         if merged:
             ks += [raw.k_first_end, raw.k_last_start, raw.k_first_end + self._lookahead_k]
-        at = np.searchsorted(h["k"], ks).tolist()
+        at = h.indices(ks)
         i_lo_bound, i0, i1 = at[:3]
         i_lim = min(len(t) - 1, at[3])
         if i1 <= i0 or i0 < 0:

@@ -176,6 +176,7 @@ class _SteppedMedian:
 
     def __init__(self, n: int, step: int, q: float = 50.0):
         self.n, self.step, self.q = n, step, q
+        self._ranks = _percentile_ranks(n, q)  # of a full window (fixed)
         self.buf = np.empty(0)
         self.k_seen = 0  # samples seen so far
         self.value = np.nan  # never held: global index 0 is evaluated
@@ -212,7 +213,7 @@ class _SteppedMedian:
             return np.percentile(sliding_window_view(span, n)[at - n + 1], self.q, axis=1)
         from scipy.ndimage import rank_filter
 
-        lo, hi, gamma = _percentile_ranks(n, self.q)
+        lo, hi, gamma = self._ranks
         # origin (n - 1) // 2: each output is the rank of the window ending at it
         a = rank_filter(span, lo, size=n, origin=(n - 1) // 2)[at]
         b = a if hi == lo else rank_filter(span, hi, size=n, origin=(n - 1) // 2)[at]

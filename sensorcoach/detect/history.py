@@ -61,5 +61,9 @@ class History:
         """Position of grid index ``k`` (or the first one after it) in the buffer."""
         return int(np.searchsorted(self.cols["k"], k))
 
+    def indices(self, ks) -> list[int]:
+        """:meth:`index` of each of ``ks``, in one search."""
+        return np.searchsorted(self.cols["k"], ks).tolist()
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]

@@ -34,6 +34,21 @@ class RawSegment:
                           k_last_start=later.k_last_start or later.k_start)
 
 
+def _first_outside(rate: np.ndarray, sign: int, pos: int, lo: float, hi: float) -> int:
+    """First index from ``pos`` where ``sign * rate`` is at most ``lo`` or above ``hi``,
+    else ``len(rate)``; tested in windows doubling from 64, so that a hit near ``pos``
+    costs little in a long chunk."""
+    n, size = len(rate), 64
+    while pos < n:
+        r = rate[pos:pos + size] * sign
+        hits = (r <= lo) | (r > hi)
+        j = int(np.argmax(hits))
+        if hits[j]:
+            return pos + j
+        pos, size = pos + size, 2 * size
+    return n
+
+
 class Segmenter:
     """Streaming hysteresis segmenter.
 
@@ -86,9 +101,8 @@ class Segmenter:
                 if self._disarmed:
                     # hysteresis: the same way again only after the rate fell below enter,
                     # or picked up again
-                    r = rate[pos:] * self._disarmed
-                    again = (r <= self.enter) | (r > self._rearm_above)
-                    i_back = pos + int(np.argmax(again)) if again.any() else n
+                    i_back = _first_outside(rate, self._disarmed, pos, self.enter,
+                                            self._rearm_above)
                     if self._disarmed == 1:
                         from_hi = i_back
                     else:
