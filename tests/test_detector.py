@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import recordings_with_truth
 
+from sensorcoach.detect.frontend import GRID_RATE_HZ
 from sensorcoach.evaluation import Score, load_truth, score
 from sensorcoach.events import SetDoneEvent
 from sensorcoach.pipeline import StreamPipeline, analyze_recording
@@ -276,3 +277,79 @@ def test_segmenter_rearms_when_the_movement_picks_up_again():
         assert whole[1][2] >= 10 + 25 + 10 + 10 + 10 + 20
         for sizes in ([1], [3, 7], [64]):
             assert _segment_cuts(rate, sizes, 0.12) == whole
+
+
+def _bar_rep_on_grid(rise_m: float, rise_s: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """|f| (g) of a bar at rest, rising ``rise_m`` in ``rise_s`` (minimum jerk), holding
+    1.5 s at the top, lowering in 2 s and resting, on the 50 Hz grid; the rest candidates
+    (steady over the trailing 0.3 s, as the front end marks them); the lockout's index."""
+    from sensorcoach.consts import STANDARD_GRAVITY_MPS2
+
+    dt = 1.0 / GRID_RATE_HZ
+
+    def move(dist_m: float, dur_s: float) -> np.ndarray:
+        tau = np.arange(int(round(dur_s / dt))) * dt / dur_s
+        return dist_m / dur_s**2 * (60 * tau - 180 * tau**2 + 120 * tau**3)  # d2x/dt2
+
+    rest = np.zeros(int(1.5 / dt))
+    acc = np.concatenate([rest, move(rise_m, rise_s), rest, move(-rise_m, 2.0), rest])
+    m_g = 1.0 + acc / STANDARD_GRAVITY_MPS2
+    moving = np.abs(acc) > 1e-9
+    n_still = int(round(0.3 / dt))
+    at_rest = np.array([not moving[max(0, i - n_still + 1):i + 1].any()
+                        for i in range(len(acc))])
+    return m_g, at_rest, len(rest) + int(round(rise_s / dt))
+
+
+def _bar_segments(m_g, at_rest, size: int) -> list[tuple[int, int, int, bool, int]]:
+    """A bar segmenter's segments fed in chunks of ``size``: direction, start, end, early
+    and the index of the last sample fed when it came out."""
+    from sensorcoach.detect.detector import LOOKAHEAD_S, ONSET_LEVELS
+    from sensorcoach.detect.segments import RestToRestSegmenter
+
+    seg = RestToRestSegmenter(enter=0.06, exit=0.025, dt_s=1.0 / GRID_RATE_HZ,
+                              n_still=int(round(0.3 * GRID_RATE_HZ)),
+                              join_k=int(round(LOOKAHEAD_S * GRID_RATE_HZ)),
+                              early_frac=ONSET_LEVELS[0])
+    k = np.arange(len(m_g))
+    out = []
+    for i in range(0, len(k), size):
+        segs, _ = seg.push(k[i:i + size], m_g[i:i + size], at_rest[i:i + size])
+        last = min(i + size, len(k)) - 1
+        out += [(s.direction, s.k_start, s.k_end, s.early, last) for s in segs]
+    return out
+
+
+def test_bar_rise_is_cut_at_lockout_not_at_the_rest_after_it():
+    """A fast rise is cut from the velocity integrated since the rest before it, as soon as
+    that velocity has fallen back from its peak: before the bar has been seen at rest at
+    the top. Its cut is where the true velocity falls to the low onset level; the movement's
+    corrected segments do not repeat it; any chunking, the same cuts."""
+    from sensorcoach.detect.detector import ONSET_LEVELS
+
+    m_g, at_rest, k_top = _bar_rep_on_grid(0.35, 0.7)
+    runs = {size: _bar_segments(m_g, at_rest, size) for size in (1, 7, len(m_g))}
+    cuts = {size: [s[:4] for s in segs] for size, segs in runs.items()}
+    assert cuts[1] == cuts[7] == cuts[len(m_g)]
+    (up, down) = runs[1]
+    assert (up[0], up[3], down[0]) == (1, True, -1)
+    # out before the top's rest was recognised (the stillness window after the lockout)
+    k_rest = k_top + int(np.argmax(at_rest[k_top:]))
+    assert up[4] < k_rest
+    # a minimum-jerk velocity 30 t^2 (1 - t)^2 / T falls to the level at t/T = 0.905
+    tau = np.arange(1, 36) / 35
+    bell = tau**2 * (1 - tau) ** 2
+    k_level = k_top - 35 + int(np.flatnonzero((tau > 0.5) & (bell <= ONSET_LEVELS[0]
+                                                             * bell.max()))[0]) + 1
+    assert abs(up[2] - k_level) <= 1
+
+
+def test_slow_bar_rise_waits_for_the_rest():
+    """A slow rise's velocity falls to the cut level only where the drift gathered since
+    the rest before it (a level error of a few mg) could fake it: it is cut by the
+    corrected velocity, once the bar has come to rest at the top."""
+    m_g, at_rest, k_top = _bar_rep_on_grid(0.25, 2.5)
+    segs = _bar_segments(m_g, at_rest, 1)
+    assert [(s[0], s[3]) for s in segs] == [(1, False), (-1, False)]
+    k_rest = k_top + int(np.argmax(at_rest[k_top:]))
+    assert segs[0][4] >= k_rest

@@ -247,14 +247,15 @@ class RepDetector:
         self.front = front or FrontEnd(mounts=(self.mount,))
         self.hist = History(rate_hz=GRID_RATE_HZ,
                             fields=("tilt_rate_dps",) if self.mount == "hip" else (),
-                            extra=("vbar_mps",) if self.mount == "bar" else ())
+                            extra=("vbar_mps", "vraw_mps") if self.mount == "bar" else ())
         # hysteresis on the mount's rate signal: tilt rate (deg/s) or vertical velocity (m/s)
         enter_exit = {"hip": (8.0, 2.0), "bar": (0.06, 0.025)}[self.mount]
         self._set_lookahead(LOOKAHEAD_S if self.lookahead_s is None else self.lookahead_s)
         if self.mount == "bar":
             self._segmenter = RestToRestSegmenter(
                 enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
-                n_still=self.front.n_still, join_k=self._lookahead_k)
+                n_still=self.front.n_still, join_k=self._lookahead_k,
+                early_frac=ONSET_LEVELS[0])
         else:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1],
                                         exit_frac=ONSET_LEVELS[0])
@@ -320,6 +321,8 @@ class RepDetector:
             segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest)
             for k, v in vels:
                 self.hist.put("vbar_mps", k, v)
+            for k, v in self._segmenter.raw_velocity:
+                self.hist.put("vraw_mps", k, v)
         else:
             segs = self._segmenter.push(feats.k, feats.tilt_rate_dps)
         self._pending.extend(segs)  # segments close in order: the list stays sorted
@@ -347,8 +350,8 @@ class RepDetector:
             k_seen = k_end + self._lookahead_k  # the look-ahead's end
             if not final and k_seen > k_have:
                 break
-            if (not final and self.mount == "bar" and self._segmenter.moving
-                    and self._segmenter.k_moving <= k_seen):
+            if (not final and self.mount == "bar" and not raw.early
+                    and self._segmenter.moving and self._segmenter.k_moving <= k_seen):
                 break  # its look-ahead runs into a movement whose velocity is not known yet
             # a movement that dipped below the exit threshold for an instant and went on
             # the same way is one movement (one look-ahead decides, whatever the chunking)
@@ -393,9 +396,17 @@ class RepDetector:
         return events
 
     def _is_lowering(self, raw: RawSegment) -> bool:
-        """Hip mount: ``raw`` tilts the way this session's lowerings go (known once a rep
-        was counted)."""
-        return self.mount == "hip" and raw.direction == -self._hip_sign
+        """``raw`` is cut short of where its rate settled and goes down: on a hip mount it
+        tilts the way this session's lowerings go (known once a rep was counted); on a bar,
+        a lowering cut early (see RestToRestSegmenter's ``early_frac``)."""
+        if self.mount == "hip":
+            return raw.direction == -self._hip_sign
+        return raw.early and raw.direction < 0
+
+    def _rate_of(self, raw: RawSegment) -> np.ndarray:
+        """The rate signal ``raw`` was cut on (a bar's early cut: the velocity integrated
+        from the rest before, not yet corrected)."""
+        return self.hist["vraw_mps" if raw.early else self._rate_key]
 
     def _settled_k(self, raw: RawSegment, k_have: int, final: bool) -> int | None:
         """Grid index where the rate after ``raw`` fell below the exit level (or turned),
@@ -405,7 +416,7 @@ class RepDetector:
         k_cap = raw.k_end + int(round(SETTLE_MAX_S * GRID_RATE_HZ))
         k_cap = max(raw.k_end, min([k_cap, *self._next_starts()]))
         i0, i1 = h.indices([raw.k_end, k_cap + 1])  # grid indices are integers
-        r = h[self._rate_key][i0:i1] * raw.direction
+        r = self._rate_of(raw)[i0:i1] * raw.direction
         below = r <= self._segmenter.exit
         j = int(np.argmax(below)) if len(r) else 0
         if len(r) and below[j]:
@@ -470,8 +481,9 @@ class RepDetector:
         """Where the movements after the oldest pending one start: the next closed one,
         the one still open (hip)."""
         starts = [self._pending[1].k_start] if len(self._pending) > 1 else []
-        if self._segmenter.state:
-            starts.append(int(self._segmenter.k_open))
+        k_open = self._segmenter.k_open
+        if k_open is not None:
+            starts.append(int(k_open))
         return starts
 
     def _rate_span(self, k_a: int, k_b: int, direction: int) -> tuple[int, int, np.ndarray]:
@@ -501,7 +513,8 @@ class RepDetector:
         # the rate around the segment only (the history may hold a whole chunk): ``w`` is
         # the offset of ``r`` and ``t_w`` in the history, ``*_w`` indices are relative to it
         w = min(i_lo_bound, i0)
-        r = h[self._rate_key][w:max(i1, i_lim) + 1] * raw.direction
+        rate = self._rate_of(raw)
+        r = rate[w:max(i1, i_lim) + 1] * raw.direction
         t_w = t[w:w + len(r)]
         i0_w, i1_w = i0 - w, i1 - w
         ip_w = i0_w + int(np.argmax(r[i0_w:i1_w]))
@@ -579,7 +592,7 @@ class RepDetector:
             if raw.direction > 0:
                 amp = abs(dz)
             else:
-                v = h["vbar_mps"][a0:a1 + 1]
+                v = rate[a0:a1 + 1]
                 amp = abs(float(np.sum(0.5 * (v[1:] + v[:-1]) * np.diff(t[a0:a1 + 1]))))
         if ch == "bar":
             direction = raw.direction

@@ -26,12 +26,16 @@ class RawSegment:
     #: for a movement merged from pieces: where the first piece ended and the last began
     k_first_end: int | None = None
     k_last_start: int | None = None
+    #: bar mount: cut before the movement came to rest, on the velocity integrated from
+    #: the rest before it (see RestToRestSegmenter's ``early_frac``)
+    early: bool = False
 
     def joined(self, later: RawSegment) -> RawSegment:
         """This movement and a ``later`` piece of it, as one."""
         return RawSegment(self.direction, self.k_start, later.k_end,
                           k_first_end=self.k_first_end or self.k_end,
-                          k_last_start=later.k_last_start or later.k_start)
+                          k_last_start=later.k_last_start or later.k_start,
+                          early=self.early)
 
 
 def _first_outside(rate: np.ndarray, sign: int, pos: int, lo: float, hi: float) -> int:
@@ -169,14 +173,45 @@ class RestToRestSegmenter:
     apart by the corrected velocity); accepting a glide would cut a rep in two. A movement
     longer than ``max_move_s`` (walking about) ends without segments. Pieces of one movement
     going the same way at most ``join_k`` grid samples apart are one segment.
+
+    A rest is known only once the bar has been steady for the front end's stillness window,
+    a few tenths of a second after it stopped, and a lifter who skips the top pause never
+    rests there at all. A rise, though, is over when its velocity has come back from its
+    peak, and the velocity integrated from the rest before it is good enough for that over
+    a few seconds when it starts from the rest level just before the movement. With
+    ``early_frac`` > 0 the open movement's velocity, integrated that way, is cut by
+    hysteresis with a relative exit at ``early_frac`` of each segment's peak (as a hip
+    belt's tilt rate is); a segment that does not pick up again within ``join_k`` is
+    emitted at once, marked ``early`` (its velocity: :attr:`raw_velocity`). This runs from
+    the movement's start (a rise from the bottom, or a lowering from the top and the rise
+    after it) until a segment's cut level is not clear of twice the drift the velocity may
+    have gathered by then (a level error of ``early_level_err_g``: the noise of the level,
+    and ``|f|``'s bias changing as the bar rolls a few degrees), or ``early_max_s`` has
+    passed; a slow rep's low peak velocity fails it, and its segments come corrected when
+    the movement ends, less what the early cuts already covered.
     """
 
     def __init__(self, *, enter: float, exit: float, dt_s: float, n_still: int,
                  v_floor_mps: float = 0.03, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50,
-                 join_k: int = 0):
+                 join_k: int = 0, early_frac: float = 0.0, early_max_s: float = 4.0,
+                 early_level_err_g: float = 0.002):
         self.enter, self.exit, self.dt = enter, exit, dt_s
         self.join_k = join_k
+        self.early_frac = early_frac
+        self.early_level_err_g = early_level_err_g
+        self.early_max_n = int(round(early_max_s / dt_s))
+        #: the open movement's early cuts: hysteresis on its uncorrected velocity, the
+        #: segment cut but not yet confirmed, the last emitted one's end and direction, and
+        #: whether they are over for this movement; the velocity's slope correction to the
+        #: rest level before the movement and the samples integrated; the velocity so far
+        self._early = Segmenter(enter=enter, exit=exit, exit_frac=early_frac)
+        self._held: RawSegment | None = None
+        self._early_end_k, self._early_dir, self._early_off = -1, 0, False
+        self._early_n, self._early_slope = 0, 0.0
+        self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
+        #: ``(k, velocity integrated from the last rest)`` of the moving samples last fed
+        self.raw_velocity: list[tuple[np.ndarray, np.ndarray]] = []
         self.n_still = n_still
         self.v_floor, self.rho = v_floor_mps, rho
         self.force_n = int(round(force_s / dt_s))
@@ -212,6 +247,14 @@ class RestToRestSegmenter:
         return int(np.sign(v)) if abs(v) > self.enter else 0
 
     @property
+    def k_open(self) -> int | None:
+        """Where the open movement's segment under way started, while it may still be cut
+        early (see ``early_frac``), else ``None``."""
+        if not self.moving or self._early_off or not self._early.state:
+            return None
+        return self._early.k_open
+
+    @property
     def k_first(self) -> int:
         """Grid index of the oldest sample the open movement still needs."""
         return next((int(p[0]) for p in self._k_parts if len(p)), -1)
@@ -222,9 +265,12 @@ class RestToRestSegmenter:
     def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """Feed grid indices, ``|f|`` (g) and rest candidates; return the segments of the
-        movements that ended, and ``(k, corrected velocity)`` of each."""
+        movements that ended (and the early cuts), and ``(k, corrected velocity)`` of each
+        movement. The uncorrected velocity of the samples fed is left in
+        :attr:`raw_velocity`."""
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
+        self.raw_velocity = []
         n = len(k)
         if n == 0:
             return segs, vels
@@ -274,7 +320,14 @@ class RestToRestSegmenter:
                 self.moving = True
                 self.k_moving = int(k[j])
                 self._peak = 0.0
+                self._early = Segmenter(enter=self.enter, exit=self.exit,
+                                        exit_frac=self.early_frac)
+                self._held, self._early_end_k, self._early_off = None, -1, False
+                self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
                 self._vq = int(np.sum(self._quantise(self._m_parts[0])))
+                pre = self._m_parts[0]
+                self._early_n = len(pre)
+                self._early_slope = (float(pre.mean()) - self._level) * g_dt if len(pre) else 0.0
                 pos = j
                 continue
             # moving: where may it end?
@@ -297,6 +350,15 @@ class RestToRestSegmenter:
                 e_ok = len(mm)
             # ... or it has gone on too long (its ``max_n``-th sample)
             e = min(e_ok, max(0, self.max_n - self._n_open - 1))
+            n_in = min(e + 1, len(mm))
+            # from the rest level just before this movement (as its correction does), not
+            # the running one: the bar may have been turned since that was measured
+            v_early = v[:n_in] - self._early_slope * np.arange(
+                self._early_n + 1, self._early_n + n_in + 1)
+            self._early_n += n_in
+            self.raw_velocity.append((k[pos:pos + n_in], v_early))
+            if self.early_frac > 0:
+                segs.extend(self._early_cuts(k[pos:pos + n_in], v_early, ended=e < len(mm)))
             if e >= len(mm):
                 self._k_parts.append(k[pos:])
                 self._m_parts.append(mm)
@@ -307,7 +369,7 @@ class RestToRestSegmenter:
             mv = np.concatenate([*self._m_parts, mm[:e + 1]])
             if e == e_ok:
                 s, vcorr = self._segments(mk, mv)
-                segs.extend(s)
+                segs.extend(self._after_early(s))
                 # the rest samples before the movement keep velocity zero (they may also
                 # end the previous movement)
                 sel = mk >= self.k_moving
@@ -317,6 +379,62 @@ class RestToRestSegmenter:
             self._n_open = len(self._k_parts[0])
             pos += e + 1
         return segs, vels
+
+    def _early_cuts(self, k: np.ndarray, v: np.ndarray, *, ended: bool) -> list[RawSegment]:
+        """The open movement's segments that are over, from its uncorrected velocity ``v``
+        (see ``early_frac``); ``ended``: the movement ends at the last sample given."""
+        out: list[RawSegment] = []
+        if self._early_off:
+            return out
+        self._ek = np.concatenate([self._ek, k])
+        self._ev = np.concatenate([self._ev, v])
+        for raw in self._early.push(k, v):
+            held = self._held
+            if held is not None and (raw.direction == held.direction
+                                     and raw.k_start <= held.k_end + self.join_k):
+                self._held = held.joined(raw)  # it picked up again: one movement
+                continue
+            if held is not None:
+                out.append(held)
+                self._early_end_k, self._early_dir = held.k_end, held.direction
+                self._held = None
+            # its cut level must stand clear of the drift the velocity may have gathered
+            # since the rest it was integrated from
+            i0, i1 = np.searchsorted(self._ek, [raw.k_start, raw.k_end]).tolist()
+            peak = float((self._ev[i0:i1 + 1] * raw.direction).max())
+            level = max(self.exit, self.early_frac * peak)
+            drift = (self.early_level_err_g * STANDARD_GRAVITY_MPS2 * self.dt
+                     * (raw.k_end - self.k_moving + self.n_still))
+            if level < 2.0 * drift or raw.k_end - self.k_moving > self.early_max_n:
+                self._early_off = True  # the rest comes corrected, at the movement's end
+                return out
+            self._held = RawSegment(raw.direction, raw.k_start, raw.k_end, early=True)
+        held = self._held
+        if held is None:
+            return out
+        # confirmed once nothing picks up within ``join_k`` (or the movement came to rest)
+        near = held.k_end + self.join_k
+        going_on = self._early.state == held.direction and self._early.k_open <= near
+        if ended or (int(k[-1]) >= near and not going_on):
+            out.append(held)
+            self._early_end_k, self._early_dir = held.k_end, held.direction
+            self._held = None
+        return out
+
+    def _after_early(self, segs: list[RawSegment]) -> list[RawSegment]:
+        """The corrected segments of a movement that ended, less what its early cuts
+        already covered."""
+        cut = self._early_end_k
+        if cut < 0:
+            return segs
+        out = []
+        for seg in segs:
+            if seg.k_end <= cut or (seg.direction == self._early_dir and seg.k_start < cut):
+                continue
+            if seg.k_start < cut:
+                seg = RawSegment(seg.direction, cut, seg.k_end)
+            out.append(seg)
+        return out
 
     def _segments(self, k: np.ndarray, m_g: np.ndarray) -> tuple[list[RawSegment], np.ndarray]:
         """One movement from rest to rest: corrected velocity and its up / down segments."""
