@@ -353,3 +353,39 @@ def test_slow_bar_rise_waits_for_the_rest():
     assert [(s[0], s[3]) for s in segs] == [(1, False), (-1, False)]
     k_rest = k_top + int(np.argmax(at_rest[k_top:]))
     assert segs[0][4] >= k_rest
+
+
+def test_bar_rise_with_a_hitch_keeps_what_follows_it():
+    """A rise cut early at a hitch (its velocity near zero for longer than the join window)
+    that then goes on: the rest of the rise still comes out (from the corrected velocity at
+    the movement's end), ending where the bar stops; any chunking, the same cuts."""
+    from sensorcoach.consts import STANDARD_GRAVITY_MPS2
+
+    dt = 1.0 / GRID_RATE_HZ
+    t = np.arange(int(0.3 / dt)) * dt
+    first = 0.8 * np.sin(np.pi * t / 0.6) ** 2  # up to 0.8 m/s ...
+    slow = 0.05 + 0.75 * np.cos(np.pi * t / 0.6) ** 2  # ... down to 0.05 m/s
+    # below the 12 % cut for longer than the join window, above exit, and shorter than the
+    # stillness window (a longer glide looks like a rest: two movements)
+    hitch = np.full(int(0.2 / dt), 0.05)
+    t2 = np.arange(int(1.0 / dt)) * dt
+    second = 0.05 + 0.35 * np.sin(np.pi * t2 / 1.0) ** 2  # on at up to 0.4 m/s ...
+    t3 = np.arange(int(0.3 / dt)) * dt
+    stop = 0.05 * np.cos(np.pi * t3 / 0.6) ** 2  # ... and stops
+    rest = np.zeros(int(1.5 / dt))
+    v = np.concatenate([rest, first, slow, hitch, second, stop, rest])
+    acc = np.diff(v, prepend=0.0) / dt
+    m_g = 1.0 + acc / STANDARD_GRAVITY_MPS2
+    moving = np.abs(acc) > 1e-9
+    n_still = int(round(0.3 / dt))
+    at_rest = np.array([not moving[max(0, i - n_still + 1):i + 1].any() for i in range(len(v))])
+    runs = {size: [s[:4] for s in _bar_segments(m_g, at_rest, size)]
+            for size in (1, 7, len(m_g))}
+    assert runs[1] == runs[7] == runs[len(m_g)]
+    segs = runs[1]
+    assert [(d, early) for d, _, _, early in segs] == [(1, True), (1, False)]
+    k_hitch = len(rest) + len(first) + len(slow)
+    k_stop = k_hitch + len(hitch) + len(second) + len(stop)
+    assert segs[0][2] <= k_hitch  # cut at the hitch ...
+    assert segs[1][1] == segs[0][2] and segs[1][2] >= k_hitch + len(hitch) + len(second)
+    assert segs[1][2] <= k_stop + 1  # ... and the rest runs to where the bar stops

@@ -329,8 +329,10 @@ class RepDetector:
         events.extend(self._drain(final=False))
         events.extend(self._timeouts(final=False))
         oldest = min([p.k_start for p in self._pending], default=int(feats.k[-1]))
-        if self.mount == "bar" and self._segmenter.moving:
-            oldest = min(oldest, int(self._segmenter.k_first))
+        if self.mount == "bar":
+            if self._segmenter.moving:
+                oldest = min(oldest, int(self._segmenter.k_first))
+            self._segmenter.forget_opens(oldest)
         self.hist.trim(oldest - self._search_k)
         return events
 
@@ -414,7 +416,7 @@ class RepDetector:
         ``None`` while not yet known."""
         h = self.hist
         k_cap = raw.k_end + int(round(SETTLE_MAX_S * GRID_RATE_HZ))
-        k_cap = max(raw.k_end, min([k_cap, *self._next_starts()]))
+        k_cap = max(raw.k_end, min([k_cap, *self._next_starts(raw)]))
         i0, i1 = h.indices([raw.k_end, k_cap + 1])  # grid indices are integers
         r = self._rate_of(raw)[i0:i1] * raw.direction
         below = r <= self._segmenter.exit
@@ -477,13 +479,16 @@ class RepDetector:
             return True
         return None
 
-    def _next_starts(self) -> list[int]:
-        """Where the movements after the oldest pending one start: the next closed one,
-        the one still open (hip)."""
+    def _next_starts(self, raw: RawSegment) -> list[int]:
+        """Where the movements after ``raw`` (the oldest pending one) start: on a hip belt
+        the next closed one and the one still open; on a bar, where the early cuts'
+        hysteresis opened the next one (a corrected segment shows only when its movement
+        ends, which would make the bound depend on the chunking)."""
+        if self.mount == "bar":
+            return self._segmenter.opened_after(raw.k_end)
         starts = [self._pending[1].k_start] if len(self._pending) > 1 else []
-        k_open = self._segmenter.k_open
-        if k_open is not None:
-            starts.append(int(k_open))
+        if self._segmenter.state:
+            starts.append(int(self._segmenter.k_open))
         return starts
 
     def _rate_span(self, k_a: int, k_b: int, direction: int) -> tuple[int, int, np.ndarray]:

@@ -171,8 +171,10 @@ class RestToRestSegmenter:
     gentle start, and a candidate that stays steady for ``force_s`` ends the movement
     anyway. Refusing a true rest costs little (the two movements are one interval, still cut
     apart by the corrected velocity); accepting a glide would cut a rep in two. A movement
-    longer than ``max_move_s`` (walking about) ends without segments. Pieces of one movement
-    going the same way at most ``join_k`` grid samples apart are one segment.
+    longer than ``max_move_s`` (walking about) ends without corrected segments (early cuts
+    from its first seconds may have gone out: the detector judges them as any movement).
+    Pieces of one movement going the same way at most ``join_k`` grid samples apart are one
+    segment.
 
     A rest is known only once the bar has been steady for the front end's stillness window,
     a few tenths of a second after it stopped, and a lifter who skips the top pause never
@@ -210,6 +212,7 @@ class RestToRestSegmenter:
         self._early_end_k, self._early_dir, self._early_off = -1, 0, False
         self._early_n, self._early_slope = 0, 0.0
         self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
+        self._opens: list[int] = []  # where the early hysteresis opened segments, recently
         #: ``(k, velocity integrated from the last rest)`` of the moving samples last fed
         self.raw_velocity: list[tuple[np.ndarray, np.ndarray]] = []
         self.n_still = n_still
@@ -245,14 +248,6 @@ class RestToRestSegmenter:
             return 0
         v = self._vq * (STANDARD_GRAVITY_MPS2 * self.dt / self.scale)
         return int(np.sign(v)) if abs(v) > self.enter else 0
-
-    @property
-    def k_open(self) -> int | None:
-        """Where the open movement's segment under way started, while it may still be cut
-        early (see ``early_frac``), else ``None``."""
-        if not self.moving or self._early_off or not self._early.state:
-            return None
-        return self._early.k_open
 
     @property
     def k_first(self) -> int:
@@ -357,7 +352,7 @@ class RestToRestSegmenter:
                 self._early_n + 1, self._early_n + n_in + 1)
             self._early_n += n_in
             self.raw_velocity.append((k[pos:pos + n_in], v_early))
-            if self.early_frac > 0:
+            if self.early_frac > 0 and n_in:
                 segs.extend(self._early_cuts(k[pos:pos + n_in], v_early, ended=e < len(mm)))
             if e >= len(mm):
                 self._k_parts.append(k[pos:])
@@ -369,7 +364,7 @@ class RestToRestSegmenter:
             mv = np.concatenate([*self._m_parts, mm[:e + 1]])
             if e == e_ok:
                 s, vcorr = self._segments(mk, mv)
-                segs.extend(self._after_early(s))
+                segs.extend(self._after_early(s, mk, vcorr))
                 # the rest samples before the movement keep velocity zero (they may also
                 # end the previous movement)
                 sel = mk >= self.k_moving
@@ -384,28 +379,33 @@ class RestToRestSegmenter:
         """The open movement's segments that are over, from its uncorrected velocity ``v``
         (see ``early_frac``); ``ended``: the movement ends at the last sample given."""
         out: list[RawSegment] = []
+        # the hysteresis runs on to the movement's end: where its segments open bounds a
+        # lowering's settle point (see :meth:`opened_after`), whatever was emitted
+        closed = self._early.push(k, v)
+        for raw in closed:
+            self._note_open(raw.k_start)
+        if self._early.state:
+            self._note_open(int(self._early.k_open))
         if self._early_off:
             return out
         self._ek = np.concatenate([self._ek, k])
         self._ev = np.concatenate([self._ev, v])
-        for raw in self._early.push(k, v):
+        for raw in closed:
             held = self._held
             if held is not None and (raw.direction == held.direction
                                      and raw.k_start <= held.k_end + self.join_k):
-                self._held = held.joined(raw)  # it picked up again: one movement
-                continue
+                joined = held.joined(raw)  # it picked up again: one movement ...
+                if self._clear_of_drift(joined):
+                    self._held = joined
+                    continue
+                # ... whose end is not clear: the piece goes out as it is, the rest comes
+                # corrected at the movement's end
+                self._emit_held(out)
+                self._early_off = True
+                return out
             if held is not None:
-                out.append(held)
-                self._early_end_k, self._early_dir = held.k_end, held.direction
-                self._held = None
-            # its cut level must stand clear of the drift the velocity may have gathered
-            # since the rest it was integrated from
-            i0, i1 = np.searchsorted(self._ek, [raw.k_start, raw.k_end]).tolist()
-            peak = float((self._ev[i0:i1 + 1] * raw.direction).max())
-            level = max(self.exit, self.early_frac * peak)
-            drift = (self.early_level_err_g * STANDARD_GRAVITY_MPS2 * self.dt
-                     * (raw.k_end - self.k_moving + self.n_still))
-            if level < 2.0 * drift or raw.k_end - self.k_moving > self.early_max_n:
+                self._emit_held(out)
+            if not self._clear_of_drift(raw):
                 self._early_off = True  # the rest comes corrected, at the movement's end
                 return out
             self._held = RawSegment(raw.direction, raw.k_start, raw.k_end, early=True)
@@ -416,22 +416,58 @@ class RestToRestSegmenter:
         near = held.k_end + self.join_k
         going_on = self._early.state == held.direction and self._early.k_open <= near
         if ended or (int(k[-1]) >= near and not going_on):
-            out.append(held)
-            self._early_end_k, self._early_dir = held.k_end, held.direction
-            self._held = None
+            self._emit_held(out)
         return out
 
-    def _after_early(self, segs: list[RawSegment]) -> list[RawSegment]:
-        """The corrected segments of a movement that ended, less what its early cuts
-        already covered."""
+    def _clear_of_drift(self, raw: RawSegment) -> bool:
+        """``raw``'s cut level stands clear of twice the drift the velocity may have
+        gathered since the rest it was integrated from, within ``early_max_s``."""
+        i0, i1 = np.searchsorted(self._ek, [raw.k_start, raw.k_end]).tolist()
+        peak = float((self._ev[i0:i1 + 1] * raw.direction).max())
+        level = max(self.exit, self.early_frac * peak)
+        drift = (self.early_level_err_g * STANDARD_GRAVITY_MPS2 * self.dt
+                 * (raw.k_end - self.k_moving + self.n_still))
+        return level >= 2.0 * drift and raw.k_end - self.k_moving <= self.early_max_n
+
+    def _emit_held(self, out: list[RawSegment]) -> None:
+        held = self._held
+        out.append(held)
+        self._early_end_k, self._early_dir = held.k_end, held.direction
+        self._held = None
+
+    def _note_open(self, k_open: int) -> None:
+        if not self._opens or k_open > self._opens[-1]:
+            self._opens.append(k_open)
+
+    def opened_after(self, k_after: int) -> list[int]:
+        """Where the first segment of the early cuts' hysteresis opened after grid index
+        ``k_after`` (of those seen so far and not forgotten), as a list of at most one."""
+        i = bisect_left(self._opens, k_after + 1)
+        return self._opens[i:i + 1]
+
+    def forget_opens(self, before_k: int) -> None:
+        """Forget where segments opened before grid index ``before_k``."""
+        del self._opens[:bisect_left(self._opens, before_k)]
+
+    def _after_early(self, segs: list[RawSegment], k: np.ndarray,
+                     v: np.ndarray) -> list[RawSegment]:
+        """The corrected segments (velocity ``v`` at grid indices ``k``) of a movement
+        that ended, less what its early cuts already covered: a segment running on past
+        the last cut keeps what follows it only where it picked up beyond ``enter`` again
+        after ``join_k`` (a hitch), not the creep at its end."""
         cut = self._early_end_k
         if cut < 0:
             return segs
         out = []
         for seg in segs:
-            if seg.k_end <= cut or (seg.direction == self._early_dir and seg.k_start < cut):
+            if seg.k_end <= cut:
                 continue
             if seg.k_start < cut:
+                if seg.direction == self._early_dir:
+                    i0, i1 = np.searchsorted(k, [cut + self.join_k, seg.k_end]).tolist()
+                    after = v[i0:i1 + 1] * seg.direction
+                    if not (after.size and after.max() > self.enter):
+                        continue
                 seg = RawSegment(seg.direction, cut, seg.k_end)
             out.append(seg)
         return out
