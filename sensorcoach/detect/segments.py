@@ -203,15 +203,7 @@ class RestToRestSegmenter:
         self.early_frac = early_frac
         self.early_level_err_g = early_level_err_g
         self.early_max_n = int(round(early_max_s / dt_s))
-        #: the open movement's early cuts: hysteresis on its uncorrected velocity, the
-        #: segment cut but not yet confirmed, the last emitted one's end and direction, and
-        #: whether they are over for this movement; the velocity's slope correction to the
-        #: rest level before the movement and the samples integrated; the velocity so far
-        self._early = Segmenter(enter=enter, exit=exit, exit_frac=early_frac)
-        self._held: RawSegment | None = None
-        self._early_end_k, self._early_dir, self._early_off = -1, 0, False
-        self._early_n, self._early_slope = 0, 0.0
-        self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
+        self._reset_early(np.empty(0), 0.0)
         self._opens: list[int] = []  # where the early hysteresis opened segments, recently
         #: ``(k, velocity integrated from the last rest)`` of the moving samples last fed
         self.raw_velocity: list[tuple[np.ndarray, np.ndarray]] = []
@@ -315,14 +307,8 @@ class RestToRestSegmenter:
                 self.moving = True
                 self.k_moving = int(k[j])
                 self._peak = 0.0
-                self._early = Segmenter(enter=self.enter, exit=self.exit,
-                                        exit_frac=self.early_frac)
-                self._held, self._early_end_k, self._early_off = None, -1, False
-                self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
                 self._vq = int(np.sum(self._quantise(self._m_parts[0])))
-                pre = self._m_parts[0]
-                self._early_n = len(pre)
-                self._early_slope = (float(pre.mean()) - self._level) * g_dt if len(pre) else 0.0
+                self._reset_early(self._m_parts[0], g_dt)
                 pos = j
                 continue
             # moving: where may it end?
@@ -349,10 +335,9 @@ class RestToRestSegmenter:
             # from the rest level just before this movement (as its correction does), not
             # the running one: the bar may have been turned since that was measured
             v_early = v[:n_in] - self._early_slope * np.arange(
-                self._early_n + 1, self._early_n + n_in + 1)
-            self._early_n += n_in
+                self._n_open + 1, self._n_open + n_in + 1)
             self.raw_velocity.append((k[pos:pos + n_in], v_early))
-            if self.early_frac > 0 and n_in:
+            if self.early_frac > 0:
                 segs.extend(self._early_cuts(k[pos:pos + n_in], v_early, ended=e < len(mm)))
             if e >= len(mm):
                 self._k_parts.append(k[pos:])
@@ -374,6 +359,21 @@ class RestToRestSegmenter:
             self._n_open = len(self._k_parts[0])
             pos += e + 1
         return segs, vels
+
+    def _reset_early(self, pre_m_g: np.ndarray, g_dt: float) -> None:
+        """A movement begins, after the rest samples ``pre_m_g`` (``|f|``, g)."""
+        #: the open movement's early cuts: hysteresis on its uncorrected velocity, the
+        #: segment cut but not yet confirmed, the last one emitted, and whether they are
+        #: over for this movement; the velocity so far
+        self._early = Segmenter(enter=self.enter, exit=self.exit, exit_frac=self.early_frac)
+        self._held: RawSegment | None = None
+        self._last_cut: RawSegment | None = None
+        self._early_off = False
+        self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
+        #: the velocity's correction per sample integrated, to the rest level just before
+        #: the movement
+        self._early_slope = ((float(pre_m_g.mean()) - self._level) * g_dt
+                             if len(pre_m_g) else 0.0)
 
     def _early_cuts(self, k: np.ndarray, v: np.ndarray, *, ended: bool) -> list[RawSegment]:
         """The open movement's segments that are over, from its uncorrected velocity ``v``
@@ -432,8 +432,7 @@ class RestToRestSegmenter:
     def _emit_held(self, out: list[RawSegment]) -> None:
         held = self._held
         out.append(held)
-        self._early_end_k, self._early_dir = held.k_end, held.direction
-        self._held = None
+        self._last_cut, self._held = held, None
 
     def _note_open(self, k_open: int) -> None:
         if not self._opens or k_open > self._opens[-1]:
@@ -455,15 +454,15 @@ class RestToRestSegmenter:
         that ended, less what its early cuts already covered: a segment running on past
         the last cut keeps what follows it only where it picked up beyond ``enter`` again
         after ``join_k`` (a hitch), not the creep at its end."""
-        cut = self._early_end_k
-        if cut < 0:
+        if self._last_cut is None:
             return segs
+        cut = self._last_cut.k_end
         out = []
         for seg in segs:
             if seg.k_end <= cut:
                 continue
             if seg.k_start < cut:
-                if seg.direction == self._early_dir:
+                if seg.direction == self._last_cut.direction:
                     i0, i1 = np.searchsorted(k, [cut + self.join_k, seg.k_end]).tolist()
                     after = v[i0:i1 + 1] * seg.direction
                     if not (after.size and after.max() > self.enter):
