@@ -105,8 +105,7 @@ class Latency:
         true_tops = np.array([r["top_s"] for s in res.truth["sets"] for r in s["reps"]])
         pipe = StreamPipeline(mount=rec.mount)
         size = max(1, int(round(LIVE_CHUNK_S * rec.sample_rate_hz)))
-        live = [ev for chunk in rec.samples.chunks(size) for ev in pipe.feed(chunk)]
-        for ev in live + pipe.finish():  # a rep announced only at the stream's end counts too
+        for ev in pipe.run(rec.samples.chunks(size)):  # with those at the stream's end
             if not isinstance(ev, RepEvent):
                 continue
             d = ev.to_dict()  # the times as the event stream carries them

@@ -283,7 +283,6 @@ def _bar_rep_on_grid(rise_m: float, rise_s: float) -> tuple[np.ndarray, np.ndarr
     """|f| (g) of a bar at rest, rising ``rise_m`` in ``rise_s`` (minimum jerk), holding
     1.5 s at the top, lowering in 2 s and resting, on the 50 Hz grid; the rest candidates
     (steady over the trailing 0.3 s, as the front end marks them); the lockout's index."""
-    from sensorcoach.consts import STANDARD_GRAVITY_MPS2
 
     dt = 1.0 / GRID_RATE_HZ
 
@@ -293,12 +292,20 @@ def _bar_rep_on_grid(rise_m: float, rise_s: float) -> tuple[np.ndarray, np.ndarr
 
     rest = np.zeros(int(1.5 / dt))
     acc = np.concatenate([rest, move(rise_m, rise_s), rest, move(-rise_m, 2.0), rest])
-    m_g = 1.0 + acc / STANDARD_GRAVITY_MPS2
-    moving = np.abs(acc) > 1e-9
-    n_still = int(round(0.3 / dt))
+    return (*_bar_on_grid(acc), len(rest) + int(round(rise_s / dt)))
+
+
+def _bar_on_grid(acc_mps2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|f| (g) of a bar with vertical acceleration ``acc_mps2`` on the grid, and its rest
+    candidates (steady over the trailing 0.3 s, as the front end marks them)."""
+    from sensorcoach.consts import STANDARD_GRAVITY_MPS2
+
+    m_g = 1.0 + acc_mps2 / STANDARD_GRAVITY_MPS2
+    moving = np.abs(acc_mps2) > 1e-9
+    n_still = int(round(0.3 * GRID_RATE_HZ))
     at_rest = np.array([not moving[max(0, i - n_still + 1):i + 1].any()
-                        for i in range(len(acc))])
-    return m_g, at_rest, len(rest) + int(round(rise_s / dt))
+                        for i in range(len(acc_mps2))])
+    return m_g, at_rest
 
 
 def _bar_segments(m_g, at_rest, size: int) -> list[tuple[int, int, int, bool, int]]:
@@ -359,7 +366,6 @@ def test_bar_rise_with_a_hitch_keeps_what_follows_it():
     """A rise cut early at a hitch (its velocity near zero for longer than the join window)
     that then goes on: the rest of the rise still comes out (from the corrected velocity at
     the movement's end), ending where the bar stops; any chunking, the same cuts."""
-    from sensorcoach.consts import STANDARD_GRAVITY_MPS2
 
     dt = 1.0 / GRID_RATE_HZ
     t = np.arange(int(0.3 / dt)) * dt
@@ -374,11 +380,7 @@ def test_bar_rise_with_a_hitch_keeps_what_follows_it():
     stop = 0.05 * np.cos(np.pi * t3 / 0.6) ** 2  # ... and stops
     rest = np.zeros(int(1.5 / dt))
     v = np.concatenate([rest, first, slow, hitch, second, stop, rest])
-    acc = np.diff(v, prepend=0.0) / dt
-    m_g = 1.0 + acc / STANDARD_GRAVITY_MPS2
-    moving = np.abs(acc) > 1e-9
-    n_still = int(round(0.3 / dt))
-    at_rest = np.array([not moving[max(0, i - n_still + 1):i + 1].any() for i in range(len(v))])
+    m_g, at_rest = _bar_on_grid(np.diff(v, prepend=0.0) / dt)
     runs = {size: [s[:4] for s in _bar_segments(m_g, at_rest, size)]
             for size in (1, 7, len(m_g))}
     assert runs[1] == runs[7] == runs[len(m_g)]

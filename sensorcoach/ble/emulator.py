@@ -465,10 +465,11 @@ class _PolarModel:
 
     def on_grid(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
         lim = self.range_g * 1000  # the range is set just before a new grid (OP_START)
+        self._t = t
         self._mg = np.clip(np.floor(acc * 1000.0 + 0.5), -lim, lim)  # milli-g
 
     def tick(self, i: int) -> None:
-        self._buf.append((float(self.emu._grid_t[i]), self._mg[i]))
+        self._buf.append((float(self._t[i]), self._mg[i]))
         if len(self._buf) >= self.batch:
             self.flush()
 
