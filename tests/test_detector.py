@@ -391,3 +391,25 @@ def test_bar_rise_with_a_hitch_keeps_what_follows_it():
     assert segs[0][2] <= k_hitch  # cut at the hitch ...
     assert segs[1][1] == segs[0][2] and segs[1][2] >= k_hitch + len(hitch) + len(second)
     assert segs[1][2] <= k_stop + 1  # ... and the rest runs to where the bar stops
+
+
+def test_full_reps_after_a_partial_rep_are_counted():
+    """A partial rep stops short of lockout; the full reps after it must be judged against
+    the last full rep's lockout, not the partial's (once they were not counted at all).
+    A simulated body-weight hip-belt session with many partial reps (the simulator's truth
+    says which): every set's full-rep count and every partial rep as made."""
+    from sensorcoach.sim import simulate
+    from sensorcoach.sim.spec import SessionSpec
+
+    spec = SessionSpec(mount="hip", variant="bodyweight", sets=2, reps_per_set=12,
+                       tempo_s=(2, 0, 1, 1), tempo_jitter=0.05, rest_s=30.0, lead_in_s=10.0,
+                       lead_out_s=5.0, activities=False, walk_between_sets=0.0,
+                       sample_rate_hz=50.0, gyro=True, fault_rates={"partial": 0.2})
+    res = simulate(spec, 2)
+    sets = res.truth["sets"]
+    # the scenario: partial reps with full reps after them in the same set
+    assert sum(r["partial"] for s in sets for r in s["reps"][:-1]) >= 3
+    an = analyze_recording(res.recording)
+    assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in sets]
+    s = score(an, res.truth)
+    assert s.partial_found == s.partial_true and s.fp == 0

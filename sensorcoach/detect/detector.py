@@ -901,7 +901,11 @@ class RepDetector:
         ref = self._reference_amp()
         if ref and s.amp < self.partial_fraction * ref:
             return True
-        return _angle_deg(s.u_end, rep.up.u_end) <= self.pose_match_deg
+        # ... like the last full-range rep (a partial rep in between stopped short of it)
+        reps = self._cur.reps if self._cur is not None else []
+        full = next((r for r in reversed(reps) if not r.partial), rep)
+        top = full.up.u_end if full.up.u_end is not None else rep.up.u_end
+        return _angle_deg(s.u_end, top) <= self.pose_match_deg
 
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
