@@ -720,6 +720,12 @@ class RepDetector:
             if (max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
                     <= s.dz_m <= self.hip_max_rise_m):
                 return True
+            # inside a set, a rise that turns the pelvis through a full rep's range is one:
+            # a fast rep without pauses has no rest at its ends for the rise's zero-velocity
+            # updates, and its rise comes out far too large (getting up turns far more)
+            if (ref and s.dz_m >= self.min_rise_m
+                    and self.partial_fraction * ref <= s.amp <= ref / self.partial_fraction):
+                return True
             # the rise integrated from |f| is poor on slow movements; a movement from the
             # session's bottom pose to its lockout pose is a hip thrust all the same
             return self._known_pose(s)
