@@ -153,6 +153,10 @@ class RepDetector:
     hip_max_rise_m : float
         ... and at most this much: bench height (~0.45 m) minus the hover height at the
         bottom (~0.15 m), plus the belt's offset from the joint. Getting up rises far more.
+        Inside a set a rise beyond this that turns the pelvis through the set's range of
+        rotation (the partial-rep band) counts all the same: a fast rep without pauses has
+        no rest at its ends for the rise's zero-velocity updates, and its rise comes out
+        too large.
     bar_max_rotation_deg : float
         A bar that rotates more than this during a "concentric" is being rolled, not lifted.
     max_eccentric_s : float
@@ -165,8 +169,8 @@ class RepDetector:
         of its range, starting within ``max_hold_s`` of lockout) confirms it.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
-        orientation and lock out within it of the previous lockout (getting up after the
-        last rep starts from sitting).
+        orientation and a full-range rep must lock out within it of the set's last full
+        rep's lockout (getting up after the last rep starts from sitting).
     known_pose_deg : float
         A set's first concentric that starts within this of the session's bottom pose and
         ends within it of its lockout pose is counted at lockout (a bar's must also travel
@@ -723,7 +727,7 @@ class RepDetector:
             # inside a set, a rise that turns the pelvis through a full rep's range is one:
             # a fast rep without pauses has no rest at its ends for the rise's zero-velocity
             # updates, and its rise comes out far too large (getting up turns far more)
-            if (ref and s.dz_m >= self.min_rise_m
+            if (ref and s.dz_m > self.hip_max_rise_m
                     and self.partial_fraction * ref <= s.amp <= ref / self.partial_fraction):
                 return True
             # the rise integrated from |f| is poor on slow movements; a movement from the
@@ -820,6 +824,8 @@ class RepDetector:
             events.extend(self._count(held) if down is None
                           else self._count_lowered(held, down))
             rep = self._last_rep
+            if rep is None:  # too small against the last set's range to be a rep
+                return events
         if not self._same_pose(rep, s):
             if self._cur is not None and len(self._cur.reps) <= 1:
                 # the "set" so far is one movement from another pose: it was likely not a
@@ -924,13 +930,13 @@ class RepDetector:
             if s.t_start - self._rep_end(rep) < 0.15:
                 rep.next_up = s
             events.extend(self._finish_rep(rep, next_start=s.t_start))
-        if self._cur is None:
-            self._cur = _SetState(index=len(self._sets) + 1)
-            self._sets.append(self._cur)
         ref = self._reference_amp()
         frac = s.amp / ref if ref else None
         if frac is not None and frac < self.min_fraction:
-            return events
+            return events  # settling, not a rep (and no set opened for it)
+        if self._cur is None:
+            self._cur = _SetState(index=len(self._sets) + 1)
+            self._sets.append(self._cur)
         partial = frac is not None and frac < self.partial_fraction
         count = None if partial else sum(1 for r in self._cur.reps if not r.partial) + 1
         new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
