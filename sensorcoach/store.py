@@ -44,12 +44,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
-from .results import FaultTally, by_frequency
+from .results import Analysis, FaultTally, by_frequency
 
 if TYPE_CHECKING:
     from .compare import PlanComparison
     from .plans import Plan
-    from .results import Analysis
 
 #: 1: first schema. 2: ``plan_results`` without ``load_kg`` and ``volume_kg`` (copies of
 #: the session's load and of load x full reps, never read).
@@ -194,13 +193,14 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     stray file beside them does not make it a new session)."""
     h = hashlib.sha256()
     root = Path(path)
-    folder = root.is_dir()
-    if folder:
+    files = [(root, b"")]  # a file: its content; a folder: each file's name, then content
+    if root.is_dir():
         from .io.formats import export_files
 
-    for file in export_files(root) if folder else [root]:
-        if folder:
-            h.update(file.relative_to(root).as_posix().encode() + b"\0")
+        files = [(f, f.relative_to(root).as_posix().encode() + b"\0")
+                 for f in export_files(root)]
+    for file, name in files:
+        h.update(name)
         with open(file, "rb") as f:
             for block in iter(lambda f=f: f.read(1 << 20), b""):
                 h.update(block)

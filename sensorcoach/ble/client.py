@@ -52,6 +52,11 @@ class FoundDevice:
     ble_device: Any = field(default=None, compare=False, repr=False)
 
     @property
+    def label(self) -> str:
+        """``name (address)``, as messages show it."""
+        return f"{self.name or '-'} ({self.address})"
+
+    @property
     def is_sensorcoach(self) -> bool:
         return self.kind == "stub"
 
@@ -87,7 +92,7 @@ async def pick_sensor(kind: str, timeout_s: float = 3.0) -> FoundDevice:
         return found[0]
     if not found:
         raise DeviceError(f"no {kind} sensor found: switch it on, or use --device NAME|ADDRESS")
-    names = ", ".join(f"{d.name or '-'} ({d.address})" for d in found)
+    names = ", ".join(d.label for d in found)
     raise DeviceError(f"several {kind} sensors in range ({names}): choose one with --device")
 
 

@@ -226,9 +226,8 @@ def _run(args: argparse.Namespace, sim: Any, *, out: str | None, meta: dict[str,
                               give_up_s=args.give_up, profile=get_profile(args.sensor),
                               acquire_notify=args.acquire_notify,
                               on_state=display.on_state if display is not None else None,
-                              on_found=lambda d: print(
-                                  f"sensorcoach: using {d.name or '-'} ({d.address})",
-                                  file=sys.stderr))
+                              on_found=lambda d: print(f"sensorcoach: using {d.label}",
+                                                       file=sys.stderr))
         # polar/witmotion decoders know the nominal rate (theirs when none was asked for);
         # a WitMotion chunk is one sample, too few for the session to measure it
         nominal = stream.decoder.rate_hz

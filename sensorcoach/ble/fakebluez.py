@@ -893,14 +893,19 @@ class SimulatedSensor:
         with self._cond:
             return [e for e in self.events if e.get("event") == name]
 
+    def _first(self, name: str) -> dict[str, Any] | None:
+        """The first event ``name`` arrived so far, if any."""
+        with self._cond:
+            return next((e for e in self.events if e.get("event") == name), None)
+
     def wait_for(self, name: str, timeout_s: float) -> dict[str, Any] | None:
         """Block until an event ``name`` arrived (or the process ended); return it."""
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while True:
-                hits = [e for e in self.events if e.get("event") == name]
-                if hits:
-                    return hits[0]
+                hit = self._first(name)
+                if hit is not None:
+                    return hit
                 left = deadline - time.monotonic()
                 if left <= 0 or (self._proc is not None and self._proc.poll() is not None):
                     return None
@@ -911,9 +916,9 @@ class SimulatedSensor:
         blocked in ``wait_for`` would hold ``asyncio.run`` up until its timeout)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            hits = self.find(name)
-            if hits:
-                return hits[0]
+            hit = self._first(name)
+            if hit is not None:
+                return hit
             if not self.alive:
                 return None
             await asyncio.sleep(0.05)
