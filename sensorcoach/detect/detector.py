@@ -727,8 +727,7 @@ class RepDetector:
             # inside a set, a rise that turns the pelvis through a full rep's range is one:
             # a fast rep without pauses has no rest at its ends for the rise's zero-velocity
             # updates, and its rise comes out far too large (getting up turns far more)
-            if (ref and s.dz_m > self.hip_max_rise_m
-                    and self.partial_fraction * ref <= s.amp <= ref / self.partial_fraction):
+            if ref and s.dz_m > self.hip_max_rise_m and self._like_range(s.amp, ref):
                 return True
             # the rise integrated from |f| is poor on slow movements; a movement from the
             # session's bottom pose to its lockout pose is a hip thrust all the same
@@ -863,7 +862,12 @@ class RepDetector:
         return (self.mount == "bar"
                 and s.t_start - up.t_end >= UNSEEN_LOWERING_MIN_S
                 and self._back_at_start(s, up, self._unseen_hold_s)
-                and self.partial_fraction * up.amp <= s.amp <= up.amp / self.partial_fraction)
+                and self._like_range(s.amp, up.amp))
+
+    def _like_range(self, amp: float, ref: float) -> bool:
+        """A movement of range ``amp`` is a full rep against the range ``ref``: within the
+        partial-rep band either way."""
+        return self.partial_fraction * ref <= amp <= ref / self.partial_fraction
 
     def _confirms(self, s: Segment, up: Segment) -> bool:
         """``s`` is the lowering of the held concentric ``up``."""
@@ -895,8 +899,7 @@ class RepDetector:
             return True
         # a full rep's range, as in the previous set (within the partial-rep band)
         ref = self._ref_amp
-        return (ref is not None
-                and self.partial_fraction * ref <= s.amp <= ref / self.partial_fraction)
+        return ref is not None and self._like_range(s.amp, ref)
 
     def _same_pose(self, rep: _Rep, s: Segment) -> bool:
         """Within a set every rep starts where the last one ended and locks out alike."""
@@ -913,11 +916,10 @@ class RepDetector:
         ref = self._reference_amp()
         if ref and s.amp < self.partial_fraction * ref:
             return True
-        # ... like the last full-range rep (a partial rep in between stopped short of it)
-        reps = self._cur.reps if self._cur is not None else []
-        full = next((r for r in reversed(reps) if not r.partial), rep)
-        top = full.up.u_end if full.up.u_end is not None else rep.up.u_end
-        return _angle_deg(s.u_end, top) <= self.pose_match_deg
+        # ... like the set's last full-range rep (a partial rep in between stopped short of
+        # it); ``rep`` is the last rep of the open set
+        full = next((r for r in reversed(self._cur.reps) if not r.partial), rep)
+        return _angle_deg(s.u_end, full.up.u_end) <= self.pose_match_deg
 
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""

@@ -9,7 +9,7 @@ Python, so a one-hour file costs a few thousand steps.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,13 +29,24 @@ class RawSegment:
     #: bar mount: cut before the movement came to rest, on the velocity integrated from
     #: the rest before it (see RestToRestSegmenter's ``early_frac``)
     early: bool = False
+    #: the largest rate magnitude in the segment (from a :class:`Segmenter` with
+    #: ``exit_frac``, which tracks it; else ``None``)
+    peak: float | None = None
 
     def joined(self, later: RawSegment) -> RawSegment:
         """This movement and a ``later`` piece of it, as one."""
+        # between two pieces the rate stays below ``enter``, under either piece's peak
+        peak = (None if self.peak is None or later.peak is None
+                else max(self.peak, later.peak))
         return RawSegment(self.direction, self.k_start, later.k_end,
                           k_first_end=self.k_first_end or self.k_end,
                           k_last_start=later.k_last_start or later.k_start,
-                          early=self.early)
+                          early=self.early, peak=peak)
+
+    def follows(self, earlier: RawSegment, join_k: int) -> bool:
+        """This segment goes on the way ``earlier`` went, at most ``join_k`` grid samples
+        after it: a piece of the same movement."""
+        return self.direction == earlier.direction and self.k_start <= earlier.k_end + join_k
 
 
 def _first_outside(rate: np.ndarray, sign: int, pos: int, lo: float, hi: float) -> int:
@@ -128,6 +139,7 @@ class Segmenter:
             else:
                 ends = not_up if self.state == 1 else not_dn
                 j = ends[np.searchsorted(ends, pos)] if len(ends) and ends[-1] >= pos else n
+                seg_peak = None
                 if self.exit_frac > 0:
                     # the relative exit comes at or before the absolute one
                     j_end = min(j, n - 1)
@@ -142,9 +154,11 @@ class Segmenter:
                             self._rearm_above = float(r[j_rel]) + self.exit
                     elif j >= n:
                         self._peak = float(peak[-1])
+                    if j < n:
+                        seg_peak = float(peak[j - pos])
                 if j >= n:
                     break
-                out.append(RawSegment(self.state, int(self.k_open), int(k[j])))
+                out.append(RawSegment(self.state, int(self.k_open), int(k[j]), peak=seg_peak))
                 self.state = 0
                 self.k_open = None
                 pos = j
@@ -203,7 +217,6 @@ class RestToRestSegmenter:
         self.early_frac = early_frac
         self.early_level_err_g = early_level_err_g
         self.early_max_n = int(round(early_max_s / dt_s))
-        self._reset_early(np.empty(0), 0.0)
         self._opens: list[int] = []  # where the early hysteresis opened segments, recently
         #: ``(k, velocity integrated from the last rest)`` of the moving samples last fed
         self.raw_velocity: list[tuple[np.ndarray, np.ndarray]] = []
@@ -220,6 +233,7 @@ class RestToRestSegmenter:
         self._n_open = 0
         self._rest_m = np.empty(0)  # |f| at the latest rest samples (level)
         self._level = None
+        self._reset_early(np.empty(0))
         self._run = 0  # length of the current run of rest candidates
         self._vq = 0  # uncorrected velocity at the end of the open movement (quantised)
         self.scale = 1e6  # |f| quantum for exact sums (1 micro-g)
@@ -308,7 +322,7 @@ class RestToRestSegmenter:
                 self.k_moving = int(k[j])
                 self._peak = 0.0
                 self._vq = int(np.sum(self._quantise(self._m_parts[0])))
-                self._reset_early(self._m_parts[0], g_dt)
+                self._reset_early(self._m_parts[0])
                 pos = j
                 continue
             # moving: where may it end?
@@ -360,7 +374,7 @@ class RestToRestSegmenter:
             pos += e + 1
         return segs, vels
 
-    def _reset_early(self, pre_m_g: np.ndarray, g_dt: float) -> None:
+    def _reset_early(self, pre_m_g: np.ndarray) -> None:
         """A movement begins, after the rest samples ``pre_m_g`` (``|f|``, g)."""
         #: the open movement's early cuts: hysteresis on its uncorrected velocity, the
         #: segment cut but not yet confirmed, the last one emitted, and whether they are
@@ -369,11 +383,10 @@ class RestToRestSegmenter:
         self._held: RawSegment | None = None
         self._last_cut: RawSegment | None = None
         self._early_off = False
-        self._ek, self._ev = np.empty(0, dtype=np.int64), np.empty(0)
         #: the velocity's correction per sample integrated, to the rest level just before
         #: the movement
-        self._early_slope = ((float(pre_m_g.mean()) - self._level) * g_dt
-                             if len(pre_m_g) else 0.0)
+        self._early_slope = ((float(pre_m_g.mean()) - self._level)
+                             * STANDARD_GRAVITY_MPS2 * self.dt if len(pre_m_g) else 0.0)
 
     def _early_cuts(self, k: np.ndarray, v: np.ndarray, *, ended: bool) -> list[RawSegment]:
         """The open movement's segments that are over, from its uncorrected velocity ``v``
@@ -388,12 +401,9 @@ class RestToRestSegmenter:
             self._note_open(int(self._early.k_open))
         if self._early_off:
             return out
-        self._ek = np.concatenate([self._ek, k])
-        self._ev = np.concatenate([self._ev, v])
         for raw in closed:
             held = self._held
-            if held is not None and (raw.direction == held.direction
-                                     and raw.k_start <= held.k_end + self.join_k):
+            if held is not None and raw.follows(held, self.join_k):
                 joined = held.joined(raw)  # it picked up again: one movement ...
                 if self._clear_of_drift(joined):
                     self._held = joined
@@ -408,7 +418,7 @@ class RestToRestSegmenter:
             if not self._clear_of_drift(raw):
                 self._early_off = True  # the rest comes corrected, at the movement's end
                 return out
-            self._held = RawSegment(raw.direction, raw.k_start, raw.k_end, early=True)
+            self._held = replace(raw, early=True)
         held = self._held
         if held is None:
             return out
@@ -422,9 +432,7 @@ class RestToRestSegmenter:
     def _clear_of_drift(self, raw: RawSegment) -> bool:
         """``raw``'s cut level stands clear of twice the drift the velocity may have
         gathered since the rest it was integrated from, within ``early_max_s``."""
-        i0, i1 = np.searchsorted(self._ek, [raw.k_start, raw.k_end]).tolist()
-        peak = float((self._ev[i0:i1 + 1] * raw.direction).max())
-        level = max(self.exit, self.early_frac * peak)
+        level = max(self.exit, self.early_frac * raw.peak)
         drift = (self.early_level_err_g * STANDARD_GRAVITY_MPS2 * self.dt
                  * (raw.k_end - self.k_moving + self.n_still))
         return level >= 2.0 * drift and raw.k_end - self.k_moving <= self.early_max_n
@@ -493,8 +501,7 @@ class RestToRestSegmenter:
         joined: list[RawSegment] = []
         for seg in segs:
             last = joined[-1] if joined else None
-            if (last is not None and seg.direction == last.direction
-                    and seg.k_start <= last.k_end + self.join_k):
+            if last is not None and seg.follows(last, self.join_k):
                 joined[-1] = last.joined(seg)
             else:
                 joined.append(seg)
