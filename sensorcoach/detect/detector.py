@@ -60,8 +60,12 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 LOOKAHEAD_DIP_MAX_DEG = 1.0
 #: ... and between two pieces, decided after the second (see _late_join)
 SPLIT_DIP_MAX_DEG = 3.0
-#: Fractions of a movement's peak rate whose crossings time its start and end (see _onset)
-ONSET_LEVELS = (0.12, 0.4)
+#: Fractions of a movement's peak rate whose crossings time its start and end (see _onset):
+#: high on the bell, where the movement itself dominates; near rest the rate carries what
+#: is not the movement (a squeeze creeping on at lockout, settling at the bottom, noise and
+#: the integration's residue). A segment closes once its rate fell below the low one (and
+#: a bar's early cut ends there: see Segmenter.exit_frac): its timing is settled then
+TIMING_LEVELS = (0.2, 0.5)
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
 #: stands out of the rest level of |f| (a glide of 0.25 m in 1.5 s peaks near 0.06 g)
 UNSEEN_LOWERING_MIN_S = 1.5
@@ -259,10 +263,10 @@ class RepDetector:
             self._segmenter = RestToRestSegmenter(
                 enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
                 n_still=self.front.n_still, join_k=self._lookahead_k,
-                early_frac=ONSET_LEVELS[0])
+                early_frac=TIMING_LEVELS[0])
         else:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1],
-                                        exit_frac=ONSET_LEVELS[0])
+                                        exit_frac=TIMING_LEVELS[0])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
         self._delay = (self.front.delay_acc_s if self.mount == "bar"
                        else self.front.delay_tilt_rate_s)
@@ -534,17 +538,14 @@ class RepDetector:
             ip_on_w = i0_w + int(np.argmax(r[i0_w:i_fe_w]))
             i_ls_w = min(i1 - 1, at[5]) - w
             ip_off_w = i_ls_w + int(np.argmax(r[i_ls_w:i1_w]))
-        # the rate may sit slightly off zero in the pause before (integration residue of the
-        # previous move): measure levels from that baseline
-        gap = r[i_lo_bound - w:i0_w]
         r_on, r_off = float(r[ip_on_w]), float(r[ip_off_w])
-        base = min(max(_median(gap), 0.0), 0.3 * r_on) if gap.size >= 3 else 0.0
-        peak = r_on - base
-        if peak <= 0 or r_off <= 0:
+        if r_on <= 0 or r_off <= 0:
             return None
-        lo, hi = ONSET_LEVELS
-        t_on = _onset(t_w, r - base, ip_on_w, i_lo_bound - w, peak, lo, hi, backward=True)
-        t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False)
+        lo, hi = TIMING_LEVELS
+        t_on = _onset(t_w, r, ip_on_w, i_lo_bound - w, r_on, lo, hi, backward=True,
+                      edge=i0_w)
+        t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False,
+                       edge=i1_w)
         delay = self._delay
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
@@ -559,10 +560,13 @@ class RepDetector:
             i_b_w = min(i_lim, at[6]) - w
             t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False)
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
-        # kinematics with zero-velocity updates at both ends
+        # kinematics with zero-velocity updates at both ends: over the timed movement, on to
+        # its segment's end where that is later (a slow tail the timing does not extrapolate
+        # to still belongs to the range)
         u = h.u
         delay_acc = self.front.delay_acc_s
-        at_t = np.searchsorted(t, [t_start + delay_acc, t_end + delay_acc,
+        at_t = np.searchsorted(t, [t_start + delay_acc,
+                                   max(t_end, float(t[i1]) - delay) + delay_acc,
                                    t_start - self.knock_window_s,
                                    t_start - 2.0, t_start - 0.2]).tolist()
         a0 = max(0, at_t[0])
@@ -693,7 +697,7 @@ class RepDetector:
         peak = float(down[ip])
         if peak <= 0:
             return None
-        lo, hi = ONSET_LEVELS
+        lo, hi = TIMING_LEVELS
         t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True) - d
         t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False) - d
         if not 0 < t_off - t_on <= self.max_eccentric_s:
@@ -770,6 +774,8 @@ class RepDetector:
                 # the lowering confirms the first rep of a set
                 return events + self._count_lowered(first, s)
         pend, self._partial = self._partial, None
+        if pend is not None and s.t_start <= pend.t_start:
+            pend = None  # ``s`` is ``pend`` joined with the rest of its movement (_late_join)
         if pend is not None:
             if self._confirms(s, pend):
                 # its lowering confirms a partial rep (announced late: it is not counted)
@@ -929,6 +935,7 @@ class RepDetector:
         if self.mount == "hip":
             self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
         if rep is not None:
+            _meet(rep.down, s)
             if s.t_start - self._rep_end(rep) < 0.15:
                 rep.next_up = s
             events.extend(self._finish_rep(rep, next_start=s.t_start))
@@ -1056,6 +1063,16 @@ class RepDetector:
         return []
 
 
+def _meet(down: Segment | None, up: Segment) -> None:
+    """A lowering's end and the next concentric's start are each extrapolated to zero speed
+    (see _onset); with no pause at the bottom (a bounce) they can overlap. The turnaround is
+    one instant: both meet halfway."""
+    if down is None or up.t_start >= down.t_end:
+        return
+    mid = 0.5 * (down.t_end + up.t_start)
+    down.t_end = up.t_start = min(max(mid, down.t_start), up.t_end)
+
+
 def _turned_back_deg(r: np.ndarray) -> float:
     """How far a rate (deg/s on the grid, signed along a movement) turned back against it."""
     return float(np.clip(-r, 0.0, None).sum()) / GRID_RATE_HZ
@@ -1100,38 +1117,49 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,
-           hi: float, *, backward: bool) -> float:
+           hi: float, *, backward: bool, edge: int | None = None) -> float:
     """Time where a bell-shaped rate profile leaves (or reaches) zero.
 
-    Finds where ``r`` crosses ``hi * peak`` and ``lo * peak`` walking away from the peak
-    ``ip`` toward ``bound`` and extrapolates to zero assuming ``r ~ (t - t0)^2`` near rest
-    (finite jerk), i.e. ``sqrt(r)`` linear in time.
+    Walking away from the peak ``ip`` toward ``bound``: where ``r`` was last at
+    ``hi * peak`` or above up to the segment's ``edge`` (a rep that slowed at a sticking
+    point and sped up again is timed by its final fall), and where it then crossed
+    ``hi * peak`` and ``lo * peak``. Two crossings fix both the zero and the time scale of a
+    minimum-jerk profile, the smooth human movement whose speed is ``16 p^2 (1 - p)^2`` of
+    its peak at phase ``p``: the zero is extrapolated along it.
     """
     if (bound - ip) * (-1 if backward else 1) <= 0:
         return float(t[ip])
     # the walk from the peak to the bound, as views
     seg_t = t[bound:ip + 1][::-1] if backward else t[ip:bound + 1]
     seg = r[bound:ip + 1][::-1] if backward else r[ip:bound + 1]
-    below = seg < hi * peak
-    j_hi = int(np.argmax(below))
-    if not below[j_hi]:
-        return float(seg_t[-1])
-    t_hi = _cross(seg_t, seg, j_hi - 1, j_hi, hi * peak)
-    below = seg < lo * peak
-    j_lo = int(np.argmax(below))
-    if not below[j_lo]:
+    n_in = len(seg) if edge is None else min(len(seg), abs(edge - ip) + 1)
+    j_hi = int(np.flatnonzero(seg[:n_in] >= hi * peak)[-1])  # the peak itself qualifies
+    below = seg[j_hi:] < lo * peak
+    j_lo = j_hi + int(np.argmax(below))
+    seen = bool(below[j_lo - j_hi])
+    if seen:
+        t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
+    else:
         # the profile never fell to the low level within the bound: use what is there
         lvl = max(float(seg[-1]) / peak, 1e-3)
         if lvl >= hi:
             return float(seg_t[-1])
         t_lo, lo = float(seg_t[-1]), lvl
-    else:
-        t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
-    s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
-    t0 = t_lo - (t_hi - t_lo) * s_lo / (s_hi - s_lo)
-    # never extrapolate past the bound
+    t_hi = _cross(seg_t, seg, j_hi, j_hi + 1, hi * peak)
+    p_lo, p_hi = _min_jerk_phase(lo), _min_jerk_phase(hi)
+    t0 = t_lo - (t_hi - t_lo) * p_lo / (p_hi - p_lo)
+    # never extrapolate past the bound before the movement (the previous one ended there),
+    # nor past the bound after it from a profile not seen down to the low level
     t_bound = float(t[bound])
-    return max(t0, t_bound) if backward else min(t0, t_bound)
+    if backward:
+        return max(t0, t_bound)
+    return t0 if seen else min(t0, t_bound)
+
+
+def _min_jerk_phase(level: float) -> float:
+    """Phase (0..1/2) of a minimum-jerk movement at which its speed ``16 p^2 (1 - p)^2`` of
+    the peak first reaches ``level`` of it."""
+    return 0.5 * (1.0 - math.sqrt(1.0 - math.sqrt(level)))
 
 
 def _cross(t: np.ndarray, r: np.ndarray, i_a: int, i_b: int, level: float) -> float:
