@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import recordings_with_truth
 
+from sensorcoach.detect.detector import TIMING_LEVELS
 from sensorcoach.detect.frontend import GRID_RATE_HZ
 from sensorcoach.evaluation import Score, load_truth, score
 from sensorcoach.events import SetDoneEvent
@@ -245,8 +246,6 @@ def test_segmenter_ends_where_the_movement_is_timed(peak):
     """A hip movement's segment ends where its rate fell to the low onset level (its end
     time is settled there), not when a squeeze creeping on at lockout stops; the creep
     opens no segment of its own, the next movement opens one; any chunking, same cuts."""
-    from sensorcoach.detect.detector import TIMING_LEVELS
-
     rate = _bell_with_tail(peak, tail=4.0)  # the creep: above `exit`, below `enter`
     k = np.arange(len(rate))
     lo = TIMING_LEVELS[0]
@@ -266,7 +265,7 @@ def test_segmenter_rearms_when_the_movement_picks_up_again():
     mid-movement), opens a new segment for the rest of the movement: it is not lost. The
     same cuts in any chunking, both directions."""
     hump = _minjerk_bell()
-    dip = np.full(10, 10.0)  # above enter (8), below 12 % of the first hump's peak
+    dip = np.full(10, 10.0)  # above enter (8), below 12 % (the cut here) of the first hump
     rise = np.concatenate([np.zeros(10), 100 * hump[:25], np.linspace(100, 10, 10), dip,
                            np.linspace(10, 80, 10), 80 * hump[25:], np.zeros(10)])
     for sign in (1, -1):
@@ -311,7 +310,7 @@ def _bar_on_grid(acc_mps2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _bar_segments(m_g, at_rest, size: int) -> list[tuple[int, int, int, bool, int]]:
     """A bar segmenter's segments fed in chunks of ``size``: direction, start, end, early
     and the index of the last sample fed when it came out."""
-    from sensorcoach.detect.detector import LOOKAHEAD_S, TIMING_LEVELS
+    from sensorcoach.detect.detector import LOOKAHEAD_S
     from sensorcoach.detect.segments import RestToRestSegmenter
 
     seg = RestToRestSegmenter(enter=0.06, exit=0.025, dt_s=1.0 / GRID_RATE_HZ,
@@ -332,8 +331,6 @@ def test_bar_rise_is_cut_at_lockout_not_at_the_rest_after_it():
     that velocity has fallen back from its peak: before the bar has been seen at rest at
     the top. Its cut is where the true velocity falls to the low onset level; the movement's
     corrected segments do not repeat it; any chunking, the same cuts."""
-    from sensorcoach.detect.detector import TIMING_LEVELS
-
     m_g, at_rest, k_top = _bar_rep_on_grid(0.35, 0.7)
     runs = {size: _bar_segments(m_g, at_rest, size) for size in (1, 7, len(m_g))}
     cuts = {size: [s[:4] for s in segs] for size, segs in runs.items()}

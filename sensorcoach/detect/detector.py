@@ -25,8 +25,8 @@ How it works (the physics)
   first to count two reps in a set decides.
 
 Event times are where the segment's rate profile starts / stops, extrapolated to zero from
-two level crossings assuming the bell-shaped velocity of smooth human movement
-(velocity ~ t^2 near rest), and corrected for the known group delay of the filters.
+two level crossings high on its bell along a minimum-jerk profile (the textbook model of
+smooth human movement), and corrected for the known group delay of the filters.
 
 The detector is streaming and chunk-exact: decisions use data up to a fixed look-ahead past
 each segment, never "whatever arrived so far", so any chunking gives the same reps.
@@ -74,7 +74,7 @@ UNSEEN_LOWERING_MIN_S = 1.5
 #: rate (the hips' own acceleration bends it mid-movement), which the gyro does not have.
 LOOKAHEAD_S = 0.1
 LOOKAHEAD_HIP_GYRO_S = 0.06
-#: A hip lowering's end may be extrapolated up to where its rate settled under the exit
+#: A hip lowering's end is timed from its rate up to where it settled under the exit
 #: level (plus the look-ahead), looked for this long past its segment's end at most, s (the
 #: segment closes earlier: see Segmenter.exit_frac)
 SETTLE_MAX_S = 0.5
@@ -378,8 +378,8 @@ class RepDetector:
                     break  # the continuation is still under way
             k_settled = k_end
             if self._is_lowering(raw):
-                # a lowering counts nothing at its end: its end may be extrapolated up to
-                # where its rate settled, not only to where the segment closed (see
+                # a lowering counts nothing at its end: its end is timed from its rate up to
+                # where that settled, not only to where the segment closed (see
                 # Segmenter.exit_frac)
                 k_settled = self._settled_k(raw, k_have, final)
                 if k_settled is None:
@@ -558,7 +558,8 @@ class RepDetector:
         if (merged and r_on >= r_off
                 and r[i0_w:i_fe_w].sum() >= r[i_fe_w:i1_w].sum()):
             i_b_w = min(i_lim, at[6]) - w
-            t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False)
+            t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False,
+                             edge=i_fe_w)
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends: over the timed movement, on to
         # its segment's end where that is later (a slow tail the timing does not extrapolate
@@ -570,7 +571,7 @@ class RepDetector:
                                    t_start - self.knock_window_s,
                                    t_start - 2.0, t_start - 0.2]).tolist()
         a0 = max(0, at_t[0])
-        a1 = min(len(t) - 1, at_t[1])
+        a1 = min(i_lim, at_t[1])  # never past the look-ahead: any chunking, the same
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
         t_end = t_end_move
         u_end = u[a1]
@@ -698,8 +699,9 @@ class RepDetector:
         if peak <= 0:
             return None
         lo, hi = TIMING_LEVELS
-        t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True) - d
-        t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False) - d
+        # the fall nearest the peak each way (a drift bump further out is no lowering)
+        t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True, edge=ip) - d
+        t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False, edge=ip) - d
         if not 0 < t_off - t_on <= self.max_eccentric_s:
             return None
         return Segment(direction=-1, tilt_dir=-1, t_start=t_on, t_end=t_off, amp=-dz,
@@ -1127,13 +1129,19 @@ def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: f
     minimum-jerk profile, the smooth human movement whose speed is ``16 p^2 (1 - p)^2`` of
     its peak at phase ``p``: the zero is extrapolated along it.
     """
-    if (bound - ip) * (-1 if backward else 1) <= 0:
+    if (bound - ip) * (-1 if backward else 1) <= 0 or not peak > 0:
         return float(t[ip])
     # the walk from the peak to the bound, as views
     seg_t = t[bound:ip + 1][::-1] if backward else t[ip:bound + 1]
     seg = r[bound:ip + 1][::-1] if backward else r[ip:bound + 1]
     n_in = len(seg) if edge is None else min(len(seg), abs(edge - ip) + 1)
-    j_hi = int(np.flatnonzero(seg[:n_in] >= hi * peak)[-1])  # the peak itself qualifies
+    high = seg >= hi * peak
+    j_hi = int(np.flatnonzero(high[:n_in])[-1])  # the peak itself is high
+    # ... and on through the run still high past the edge
+    falls = np.flatnonzero(~high[j_hi:])
+    if not falls.size:
+        return float(seg_t[-1])  # still high at the bound: the profile is not seen
+    j_hi += int(falls[0]) - 1
     below = seg[j_hi:] < lo * peak
     j_lo = j_hi + int(np.argmax(below))
     seen = bool(below[j_lo - j_hi])
@@ -1141,10 +1149,9 @@ def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: f
         t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
     else:
         # the profile never fell to the low level within the bound: use what is there
-        lvl = max(float(seg[-1]) / peak, 1e-3)
-        if lvl >= hi:
-            return float(seg_t[-1])
-        t_lo, lo = float(seg_t[-1]), lvl
+        t_lo, lo = float(seg_t[-1]), float(seg[-1]) / peak
+        if lo >= hi:
+            return t_lo  # it rose again
     t_hi = _cross(seg_t, seg, j_hi, j_hi + 1, hi * peak)
     p_lo, p_hi = _min_jerk_phase(lo), _min_jerk_phase(hi)
     t0 = t_lo - (t_hi - t_lo) * p_lo / (p_hi - p_lo)

@@ -370,7 +370,7 @@ class RestToRestSegmenter:
                 # the rest samples kept before the movement carry its gentle start (a slow
                 # start shows in the steadiness window only after a while), but not where
                 # the previous movement's look-ahead may already have read zero
-                sel = mk > self._k_read
+                sel = (mk >= self.k_moving) | (mk > self._k_read)
                 vels.append((mk[sel], vcorr[sel]))
             self._k_read = int(mk[-1]) + self.join_k
             self.moving = False
