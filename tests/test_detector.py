@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from conftest import recordings_with_truth
 
-from sensorcoach.detect.detector import TIMING_LEVELS
 from sensorcoach.detect.frontend import GRID_RATE_HZ
 from sensorcoach.evaluation import Score, load_truth, score
 from sensorcoach.events import SetDoneEvent
@@ -26,12 +25,12 @@ def test_recordings_are_committed():
     assert len(RECS) >= 6, "recordings/ must hold the bundled sessions with their truth"
 
 
-#: counted right, but one event is found late or early: a wider floor for it (s) with its
-#: reason (reviewed, open in issue 2); everything else is asserted as for the others
-WIDER_FLOOR_S = {
-    ("hip_single_leg_2x10_slow_acc_52hz", "descent_s"): (
-        0.4, "slow reps, accelerometer-only hip belt: the hips' own acceleration bends the "
-             "gravity direction as the lowering starts, descents are found ~0.1-0.3 s late"),
+#: counted right, but the lockouts are found early: a wider floor for ``top_s`` (s) with
+#: its reason (reviewed, open in issue 2); everything else is asserted as for the others
+WIDER_TOP_S_FLOOR = {
+    "hip_single_leg_2x10_slow_acc_52hz": (0.4, "slow reps, accelerometer-only hip belt: the "
+                                               "hips' own deceleration bends the gravity "
+                                               "direction, lockouts are found ~0.3 s early"),
 }
 #: one set too many or too few (reviewed, open in issue 2)
 KNOWN_WRONG_SET_COUNT = {
@@ -55,9 +54,9 @@ def test_reps_match_ground_truth(path, analyses):
     else:
         assert len(analysis.sets) == len(truth["sets"])
     assert s.recall >= 0.7 and s.precision >= 0.85, (s.tp, s.fp, s.fn)
-    for event in ("top_s", "descent_s"):
-        floor_s, why = WIDER_FLOOR_S.get((path.stem, event), (0.25, ""))
-        assert np.median(np.abs(s.errors[event])) <= floor_s, (event, why)
+    top_floor_s, why = WIDER_TOP_S_FLOOR.get(path.stem, (0.25, ""))
+    assert np.median(np.abs(s.errors["top_s"])) <= top_floor_s, why
+    assert np.median(np.abs(s.errors["descent_s"])) <= 0.25
 
 
 def test_all_recordings_together(analyses):
@@ -241,14 +240,16 @@ def _bell_with_tail(peak: float, tail: float) -> np.ndarray:
                            np.zeros(10)])
 
 
-@pytest.mark.parametrize("peak", [30.0, 120.0])  # 120: the low timing level lies above `enter`
+@pytest.mark.parametrize("peak", [40.0, 120.0])  # 120: the 12 % level lies above `enter`
 def test_segmenter_ends_where_the_movement_is_timed(peak):
     """A hip movement's segment ends where its rate fell to the low onset level (its end
     time is settled there), not when a squeeze creeping on at lockout stops; the creep
     opens no segment of its own, the next movement opens one; any chunking, same cuts."""
+    from sensorcoach.detect.detector import ONSET_LEVELS
+
     rate = _bell_with_tail(peak, tail=4.0)  # the creep: above `exit`, below `enter`
     k = np.arange(len(rate))
-    lo = TIMING_LEVELS[0]
+    lo = ONSET_LEVELS[0]
     whole = _segment_cuts(rate, [len(rate)], lo)
     assert len(whole) == 2
     first_end = whole[0][2]
@@ -265,7 +266,7 @@ def test_segmenter_rearms_when_the_movement_picks_up_again():
     mid-movement), opens a new segment for the rest of the movement: it is not lost. The
     same cuts in any chunking, both directions."""
     hump = _minjerk_bell()
-    dip = np.full(10, 10.0)  # above enter (8), below 12 % (the cut here) of the first hump
+    dip = np.full(10, 10.0)  # above enter (8), below 12 % of the first hump's peak
     rise = np.concatenate([np.zeros(10), 100 * hump[:25], np.linspace(100, 10, 10), dip,
                            np.linspace(10, 80, 10), 80 * hump[25:], np.zeros(10)])
     for sign in (1, -1):
@@ -310,13 +311,13 @@ def _bar_on_grid(acc_mps2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _bar_segments(m_g, at_rest, size: int) -> list[tuple[int, int, int, bool, int]]:
     """A bar segmenter's segments fed in chunks of ``size``: direction, start, end, early
     and the index of the last sample fed when it came out."""
-    from sensorcoach.detect.detector import LOOKAHEAD_S
+    from sensorcoach.detect.detector import LOOKAHEAD_S, ONSET_LEVELS
     from sensorcoach.detect.segments import RestToRestSegmenter
 
     seg = RestToRestSegmenter(enter=0.06, exit=0.025, dt_s=1.0 / GRID_RATE_HZ,
                               n_still=int(round(0.3 * GRID_RATE_HZ)),
                               join_k=int(round(LOOKAHEAD_S * GRID_RATE_HZ)),
-                              early_frac=TIMING_LEVELS[0])
+                              early_frac=ONSET_LEVELS[0])
     k = np.arange(len(m_g))
     out = []
     for i in range(0, len(k), size):
@@ -331,6 +332,8 @@ def test_bar_rise_is_cut_at_lockout_not_at_the_rest_after_it():
     that velocity has fallen back from its peak: before the bar has been seen at rest at
     the top. Its cut is where the true velocity falls to the low onset level; the movement's
     corrected segments do not repeat it; any chunking, the same cuts."""
+    from sensorcoach.detect.detector import ONSET_LEVELS
+
     m_g, at_rest, k_top = _bar_rep_on_grid(0.35, 0.7)
     runs = {size: _bar_segments(m_g, at_rest, size) for size in (1, 7, len(m_g))}
     cuts = {size: [s[:4] for s in segs] for size, segs in runs.items()}
@@ -343,7 +346,7 @@ def test_bar_rise_is_cut_at_lockout_not_at_the_rest_after_it():
     # a minimum-jerk velocity 30 t^2 (1 - t)^2 / T falls to the level at t/T = 0.905
     tau = np.arange(1, 36) / 35
     bell = tau**2 * (1 - tau) ** 2
-    k_level = k_top - 35 + int(np.flatnonzero((tau > 0.5) & (bell <= TIMING_LEVELS[0]
+    k_level = k_top - 35 + int(np.flatnonzero((tau > 0.5) & (bell <= ONSET_LEVELS[0]
                                                              * bell.max()))[0]) + 1
     assert abs(up[2] - k_level) <= 1
 
@@ -368,13 +371,11 @@ def test_bar_rise_with_a_hitch_keeps_what_follows_it():
     t = np.arange(int(0.3 / dt)) * dt
     first = 0.8 * np.sin(np.pi * t / 0.6) ** 2  # up to 0.8 m/s ...
     slow = 0.05 + 0.75 * np.cos(np.pi * t / 0.6) ** 2  # ... down to 0.05 m/s
-    # below the cut level for longer than the join window, above exit, and shorter than the
+    # below the 12 % cut for longer than the join window, above exit, and shorter than the
     # stillness window (a longer glide looks like a rest: two movements)
     hitch = np.full(int(0.2 / dt), 0.05)
     t2 = np.arange(int(1.0 / dt)) * dt
-    # on at up to 0.35 m/s (its cut level is not clear of the drift gathered since the rest
-    # before the rise: it comes from the corrected velocity) ...
-    second = 0.05 + 0.3 * np.sin(np.pi * t2 / 1.0) ** 2
+    second = 0.05 + 0.35 * np.sin(np.pi * t2 / 1.0) ** 2  # on at up to 0.4 m/s ...
     t3 = np.arange(int(0.3 / dt)) * dt
     stop = 0.05 * np.cos(np.pi * t3 / 0.6) ** 2  # ... and stops
     rest = np.zeros(int(1.5 / dt))

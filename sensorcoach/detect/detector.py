@@ -25,8 +25,8 @@ How it works (the physics)
   first to count two reps in a set decides.
 
 Event times are where the segment's rate profile starts / stops, extrapolated to zero from
-two level crossings high on its bell along a minimum-jerk profile (the textbook model of
-smooth human movement), and corrected for the known group delay of the filters.
+two level crossings assuming the bell-shaped velocity of smooth human movement
+(velocity ~ t^2 near rest), and corrected for the known group delay of the filters.
 
 The detector is streaming and chunk-exact: decisions use data up to a fixed look-ahead past
 each segment, never "whatever arrived so far", so any chunking gives the same reps.
@@ -60,12 +60,8 @@ from .segments import RawSegment, RestToRestSegmenter, Segmenter
 LOOKAHEAD_DIP_MAX_DEG = 1.0
 #: ... and between two pieces, decided after the second (see _late_join)
 SPLIT_DIP_MAX_DEG = 3.0
-#: Fractions of a movement's peak rate whose crossings time its start and end (see _onset):
-#: high on the bell, where the movement itself dominates; near rest the rate carries what
-#: is not the movement (a squeeze creeping on at lockout, settling at the bottom, noise and
-#: the integration's residue). A segment closes once its rate fell below the low one (and
-#: a bar's early cut ends there: see Segmenter.exit_frac): its timing is settled then
-TIMING_LEVELS = (0.2, 0.5)
+#: Fractions of a movement's peak rate whose crossings time its start and end (see _onset)
+ONSET_LEVELS = (0.12, 0.4)
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
 #: stands out of the rest level of |f| (a glide of 0.25 m in 1.5 s peaks near 0.06 g)
 UNSEEN_LOWERING_MIN_S = 1.5
@@ -74,7 +70,7 @@ UNSEEN_LOWERING_MIN_S = 1.5
 #: rate (the hips' own acceleration bends it mid-movement), which the gyro does not have.
 LOOKAHEAD_S = 0.1
 LOOKAHEAD_HIP_GYRO_S = 0.06
-#: A hip lowering's end is timed from its rate up to where it settled under the exit
+#: A hip lowering's end may be extrapolated up to where its rate settled under the exit
 #: level (plus the look-ahead), looked for this long past its segment's end at most, s (the
 #: segment closes earlier: see Segmenter.exit_frac)
 SETTLE_MAX_S = 0.5
@@ -263,10 +259,10 @@ class RepDetector:
             self._segmenter = RestToRestSegmenter(
                 enter=enter_exit[0], exit=enter_exit[1], dt_s=1.0 / GRID_RATE_HZ,
                 n_still=self.front.n_still, join_k=self._lookahead_k,
-                early_frac=TIMING_LEVELS[0])
+                early_frac=ONSET_LEVELS[0])
         else:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1],
-                                        exit_frac=TIMING_LEVELS[0])
+                                        exit_frac=ONSET_LEVELS[0])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
         self._delay = (self.front.delay_acc_s if self.mount == "bar"
                        else self.front.delay_tilt_rate_s)
@@ -378,8 +374,8 @@ class RepDetector:
                     break  # the continuation is still under way
             k_settled = k_end
             if self._is_lowering(raw):
-                # a lowering counts nothing at its end: its end is timed from its rate up to
-                # where that settled, not only to where the segment closed (see
+                # a lowering counts nothing at its end: its end may be extrapolated up to
+                # where its rate settled, not only to where the segment closed (see
                 # Segmenter.exit_frac)
                 k_settled = self._settled_k(raw, k_have, final)
                 if k_settled is None:
@@ -538,14 +534,17 @@ class RepDetector:
             ip_on_w = i0_w + int(np.argmax(r[i0_w:i_fe_w]))
             i_ls_w = min(i1 - 1, at[5]) - w
             ip_off_w = i_ls_w + int(np.argmax(r[i_ls_w:i1_w]))
+        # the rate may sit slightly off zero in the pause before (integration residue of the
+        # previous move): measure levels from that baseline
+        gap = r[i_lo_bound - w:i0_w]
         r_on, r_off = float(r[ip_on_w]), float(r[ip_off_w])
-        if r_on <= 0 or r_off <= 0:
+        base = min(max(_median(gap), 0.0), 0.3 * r_on) if gap.size >= 3 else 0.0
+        peak = r_on - base
+        if peak <= 0 or r_off <= 0:
             return None
-        lo, hi = TIMING_LEVELS
-        t_on = _onset(t_w, r, ip_on_w, i_lo_bound - w, r_on, lo, hi, backward=True,
-                      edge=i0_w)
-        t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False,
-                       edge=i1_w)
+        lo, hi = ONSET_LEVELS
+        t_on = _onset(t_w, r - base, ip_on_w, i_lo_bound - w, peak, lo, hi, backward=True)
+        t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False)
         delay = self._delay
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
@@ -558,20 +557,16 @@ class RepDetector:
         if (merged and r_on >= r_off
                 and r[i0_w:i_fe_w].sum() >= r[i_fe_w:i1_w].sum()):
             i_b_w = min(i_lim, at[6]) - w
-            t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False,
-                             edge=i_fe_w)
+            t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False)
             t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
-        # kinematics with zero-velocity updates at both ends: over the timed movement, on to
-        # its segment's end where that is later (a slow tail the timing does not extrapolate
-        # to still belongs to the range)
+        # kinematics with zero-velocity updates at both ends
         u = h.u
         delay_acc = self.front.delay_acc_s
-        at_t = np.searchsorted(t, [t_start + delay_acc,
-                                   max(t_end, float(t[i1]) - delay) + delay_acc,
+        at_t = np.searchsorted(t, [t_start + delay_acc, t_end + delay_acc,
                                    t_start - self.knock_window_s,
                                    t_start - 2.0, t_start - 0.2]).tolist()
         a0 = max(0, at_t[0])
-        a1 = min(i_lim, at_t[1])  # never past the look-ahead: any chunking, the same
+        a1 = min(len(t) - 1, at_t[1])
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
         t_end = t_end_move
         u_end = u[a1]
@@ -698,10 +693,9 @@ class RepDetector:
         peak = float(down[ip])
         if peak <= 0:
             return None
-        lo, hi = TIMING_LEVELS
-        # the fall nearest the peak each way (a drift bump further out is no lowering)
-        t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True, edge=ip) - d
-        t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False, edge=ip) - d
+        lo, hi = ONSET_LEVELS
+        t_on = _onset(tt, down, ip, 0, peak, lo, hi, backward=True) - d
+        t_off = _onset(tt, down, ip, len(tt) - 1, peak, lo, hi, backward=False) - d
         if not 0 < t_off - t_on <= self.max_eccentric_s:
             return None
         return Segment(direction=-1, tilt_dir=-1, t_start=t_on, t_end=t_off, amp=-dz,
@@ -1119,54 +1113,38 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,
-           hi: float, *, backward: bool, edge: int | None = None) -> float:
+           hi: float, *, backward: bool) -> float:
     """Time where a bell-shaped rate profile leaves (or reaches) zero.
 
-    Walking away from the peak ``ip`` toward ``bound``: where ``r`` was last at
-    ``hi * peak`` or above up to the segment's ``edge`` (a rep that slowed at a sticking
-    point and sped up again is timed by its final fall), and where it then crossed
-    ``hi * peak`` and ``lo * peak``. Two crossings fix both the zero and the time scale of a
-    minimum-jerk profile, the smooth human movement whose speed is ``16 p^2 (1 - p)^2`` of
-    its peak at phase ``p``: the zero is extrapolated along it.
+    Finds where ``r`` crosses ``hi * peak`` and ``lo * peak`` walking away from the peak
+    ``ip`` toward ``bound`` and extrapolates to zero assuming ``r ~ (t - t0)^2`` near rest
+    (finite jerk), i.e. ``sqrt(r)`` linear in time.
     """
-    if (bound - ip) * (-1 if backward else 1) <= 0 or not peak > 0:
+    if (bound - ip) * (-1 if backward else 1) <= 0:
         return float(t[ip])
     # the walk from the peak to the bound, as views
     seg_t = t[bound:ip + 1][::-1] if backward else t[ip:bound + 1]
     seg = r[bound:ip + 1][::-1] if backward else r[ip:bound + 1]
-    n_in = len(seg) if edge is None else min(len(seg), abs(edge - ip) + 1)
-    high = seg >= hi * peak
-    j_hi = int(np.flatnonzero(high[:n_in])[-1])  # the peak itself is high
-    # ... and on through the run still high past the edge
-    falls = np.flatnonzero(~high[j_hi:])
-    if not falls.size:
-        return float(seg_t[-1])  # still high at the bound: the profile is not seen
-    j_hi += int(falls[0]) - 1
-    below = seg[j_hi:] < lo * peak
-    j_lo = j_hi + int(np.argmax(below))
-    seen = bool(below[j_lo - j_hi])
-    if seen:
-        t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
-    else:
+    below = seg < hi * peak
+    j_hi = int(np.argmax(below))
+    if not below[j_hi]:
+        return float(seg_t[-1])
+    t_hi = _cross(seg_t, seg, j_hi - 1, j_hi, hi * peak)
+    below = seg < lo * peak
+    j_lo = int(np.argmax(below))
+    if not below[j_lo]:
         # the profile never fell to the low level within the bound: use what is there
-        t_lo, lo = float(seg_t[-1]), float(seg[-1]) / peak
-        if lo >= hi:
-            return t_lo  # it rose again
-    t_hi = _cross(seg_t, seg, j_hi, j_hi + 1, hi * peak)
-    p_lo, p_hi = _min_jerk_phase(lo), _min_jerk_phase(hi)
-    t0 = t_lo - (t_hi - t_lo) * p_lo / (p_hi - p_lo)
-    # never extrapolate past the bound before the movement (the previous one ended there),
-    # nor past the bound after it from a profile not seen down to the low level
+        lvl = max(float(seg[-1]) / peak, 1e-3)
+        if lvl >= hi:
+            return float(seg_t[-1])
+        t_lo, lo = float(seg_t[-1]), lvl
+    else:
+        t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
+    s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
+    t0 = t_lo - (t_hi - t_lo) * s_lo / (s_hi - s_lo)
+    # never extrapolate past the bound
     t_bound = float(t[bound])
-    if backward:
-        return max(t0, t_bound)
-    return t0 if seen else min(t0, t_bound)
-
-
-def _min_jerk_phase(level: float) -> float:
-    """Phase (0..1/2) of a minimum-jerk movement at which its speed ``16 p^2 (1 - p)^2`` of
-    the peak first reaches ``level`` of it."""
-    return 0.5 * (1.0 - math.sqrt(1.0 - math.sqrt(level)))
+    return max(t0, t_bound) if backward else min(t0, t_bound)
 
 
 def _cross(t: np.ndarray, r: np.ndarray, i_a: int, i_b: int, level: float) -> float:

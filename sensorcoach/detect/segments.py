@@ -227,9 +227,6 @@ class RestToRestSegmenter:
         self.level_n = level_n
         self.moving = False
         self.k_moving = -1  # grid index where the open movement left rest
-        #: the last grid index a detector's look-ahead past the previous movement may read
-        #: (its end plus ``join_k``): a movement's velocity is written after it only
-        self._k_read = -1
         #: the open movement's samples (or the last ``n_still`` samples while resting)
         self._k_parts: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
         self._m_parts: list[np.ndarray] = [np.empty(0)]
@@ -367,12 +364,10 @@ class RestToRestSegmenter:
             if e == e_ok:
                 s, vcorr = self._segments(mk, mv)
                 segs.extend(self._after_early(s, mk, vcorr))
-                # the rest samples kept before the movement carry its gentle start (a slow
-                # start shows in the steadiness window only after a while), but not where
-                # the previous movement's look-ahead may already have read zero
-                sel = (mk >= self.k_moving) | (mk > self._k_read)
+                # the rest samples before the movement keep velocity zero (they may also
+                # end the previous movement)
+                sel = mk >= self.k_moving
                 vels.append((mk[sel], vcorr[sel]))
-            self._k_read = int(mk[-1]) + self.join_k
             self.moving = False
             self._k_parts, self._m_parts = [mk[-self.n_still:]], [mv[-self.n_still:]]
             self._n_open = len(self._k_parts[0])
