@@ -226,9 +226,9 @@ def _segment_cuts(rate: np.ndarray, sizes: list[int], exit_frac: float) -> list[
     return [(s.direction, s.k_start, s.k_end) for s in out]
 
 
-def _minjerk_bell() -> np.ndarray:
-    """A movement's rate, peak 1 (minimum-jerk bell, 1 s on the 50 Hz grid)."""
-    tau = np.arange(50) / 50
+def _minjerk_bell(n: int = 50) -> np.ndarray:
+    """A movement's rate, peak 1 (minimum-jerk bell over ``n`` grid samples; 50: 1 s)."""
+    tau = np.arange(n) / n
     return 16 * tau**2 * (1 - tau) ** 2
 
 
@@ -343,11 +343,10 @@ def test_bar_rise_is_cut_at_lockout_not_at_the_rest_after_it():
     # out before the top's rest was recognised (the stillness window after the lockout)
     k_rest = k_top + int(np.argmax(at_rest[k_top:]))
     assert up[4] < k_rest
-    # a minimum-jerk velocity 30 t^2 (1 - t)^2 / T falls to the level at t/T = 0.905
-    tau = np.arange(1, 36) / 35
-    bell = tau**2 * (1 - tau) ** 2
-    k_level = k_top - 35 + int(np.flatnonzero((tau > 0.5) & (bell <= ONSET_LEVELS[0]
-                                                             * bell.max()))[0]) + 1
+    # a minimum-jerk velocity (the rise's 35 grid samples) falls to the level at t/T = 0.905
+    bell = _minjerk_bell(35)
+    falling = (np.arange(35) / 35 > 0.5) & (bell <= ONSET_LEVELS[0] * bell.max())
+    k_level = k_top - 35 + int(np.flatnonzero(falling)[0])
     assert abs(up[2] - k_level) <= 1
 
 

@@ -889,14 +889,18 @@ class SimulatedSensor:
         """The emulator process is running."""
         return self._proc is not None and self._proc.poll() is None
 
+    def _named(self, name: str):
+        """The events ``name`` arrived so far, in order (the caller holds ``_cond``)."""
+        return (e for e in self.events if e.get("event") == name)
+
     def find(self, name: str) -> list[dict[str, Any]]:
         with self._cond:
-            return [e for e in self.events if e.get("event") == name]
+            return list(self._named(name))
 
     def _first(self, name: str) -> dict[str, Any] | None:
         """The first event ``name`` arrived so far, if any."""
         with self._cond:
-            return next((e for e in self.events if e.get("event") == name), None)
+            return next(self._named(name), None)
 
     def wait_for(self, name: str, timeout_s: float) -> dict[str, Any] | None:
         """Block until an event ``name`` arrived (or the process ended); return it."""
