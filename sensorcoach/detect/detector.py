@@ -322,7 +322,7 @@ class RepDetector:
             self._set_lookahead(LOOKAHEAD_HIP_GYRO_S)  # decided by the stream's first chunk
         self.hist.append(feats)
         if self.mount == "bar":
-            segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest)
+            segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest, feats.u)
             for k, v in vels:
                 self.hist.put("vbar_mps", k, v)
             for k, v in self._segmenter.raw_velocity:

@@ -8,6 +8,7 @@ Python, so a one-hour file costs a few thousand steps.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 
@@ -194,8 +195,19 @@ class RestToRestSegmenter:
     a few tenths of a second after it stopped, and a lifter who skips the top pause never
     rests there at all. A rise, though, is over when its velocity has come back from its
     peak, and the velocity integrated from the rest before it is good enough for that over
-    a few seconds when it starts from the rest level just before the movement. With
-    ``early_frac`` > 0 the open movement's velocity, integrated that way, is cut by
+    a few seconds when it starts from the rest level just before the movement.
+
+    The rest level of ``|f|`` belongs to an orientation: the accelerometer's per-axis scale
+    and bias errors move it by tens of mg when the sensor is turned over. A movement that
+    turned the sensor by more than ``turn_deg`` since it began (a dumbbell picked up, a
+    bar rolled: a rep turns a bar by a few degrees at most) therefore has no trustworthy
+    integrated velocity, and ends at the next rest candidate whatever that velocity says;
+    the level is then learnt afresh, and until it rests on a stillness window's worth of
+    samples the next movement ends at a rest candidate the same way. (Without that, a
+    lifter who picks up a dumbbell and goes straight into a set, pausing only at the top
+    of each rep, never shows a rest.)
+
+    With ``early_frac`` > 0 the open movement's velocity, integrated that way, is cut by
     hysteresis with a relative exit at ``early_frac`` of each segment's peak (as a hip
     belt's tilt rate is); a segment that does not pick up again within ``join_k`` is
     emitted at once, marked ``early`` (its velocity: :attr:`raw_velocity`). This runs from
@@ -211,7 +223,7 @@ class RestToRestSegmenter:
                  v_floor_mps: float = 0.03, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50,
                  join_k: int = 0, early_frac: float = 0.0, early_max_s: float = 4.0,
-                 early_level_err_g: float = 0.002):
+                 early_level_err_g: float = 0.002, turn_deg: float = 20.0):
         self.enter, self.exit, self.dt = enter, exit, dt_s
         self.join_k = join_k
         self.early_frac = early_frac
@@ -221,6 +233,9 @@ class RestToRestSegmenter:
         #: ``(k, velocity integrated from the last rest)`` of the moving samples last fed
         self.raw_velocity: list[tuple[np.ndarray, np.ndarray]] = []
         self.n_still = n_still
+        self._cos_turn = math.cos(math.radians(turn_deg))
+        self._u0: np.ndarray | None = None  # gravity direction where the open movement began
+        self._level_ok = True  # the open movement began from a level worth integrating from
         self.v_floor, self.rho = v_floor_mps, rho
         self.force_n = int(round(force_s / dt_s))
         self.max_n = int(round(max_move_s / dt_s))
@@ -263,12 +278,14 @@ class RestToRestSegmenter:
     #: grid samples per pass: every step of a pass scans what is left of it
     BLOCK = 1024
 
-    def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray
+    def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray,
+             u: np.ndarray | None = None
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
-        """Feed grid indices, ``|f|`` (g) and rest candidates; return the segments of the
-        movements that ended (and the early cuts), and ``(k, corrected velocity)`` of each
-        movement. The uncorrected velocity of the samples fed is left in
-        :attr:`raw_velocity`."""
+        """Feed grid indices, ``|f|`` (g), rest candidates and (optionally) the gravity
+        direction in the sensor frame, unit vectors (n, 3), for ``turn_deg``; return the
+        segments of the movements that ended (and the early cuts), and
+        ``(k, corrected velocity)`` of each movement. The uncorrected velocity of the
+        samples fed is left in :attr:`raw_velocity`."""
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         self.raw_velocity = []
@@ -285,15 +302,16 @@ class RestToRestSegmenter:
         # chunk-exact, so a long chunk goes in blocks: the same result in linear time
         for i in range(0, n, self.BLOCK):
             b = slice(i, i + self.BLOCK)
-            s, v = self._push(k[b], m_g[b], rest[b], forced[b])
+            s, v = self._push(k[b], m_g[b], rest[b], forced[b], None if u is None else u[b])
             segs += s
             vels += v
         return segs, vels
 
-    def _push(self, k: np.ndarray, m_g: np.ndarray, rest: np.ndarray, forced: np.ndarray
+    def _push(self, k: np.ndarray, m_g: np.ndarray, rest: np.ndarray, forced: np.ndarray,
+              u: np.ndarray | None
               ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """One block: ``rest`` are the rest candidates, ``forced`` those that end any
-        movement (a lasting rest)."""
+        movement (a lasting rest), ``u`` the gravity direction (or ``None``)."""
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         n = len(k)
@@ -320,6 +338,10 @@ class RestToRestSegmenter:
                 # start shows in the steadiness window only after a while)
                 self.moving = True
                 self.k_moving = int(k[j])
+                self._u0 = None if u is None else u[j].copy()
+                # a level from fewer samples than the stillness window (just after a turn,
+                # or at the stream's start) is no base to integrate from
+                self._level_ok = len(self._rest_m) >= self.n_still
                 self._peak = 0.0
                 self._vq = int(np.sum(self._quantise(self._m_parts[0])))
                 self._reset_early(self._m_parts[0])
@@ -337,6 +359,11 @@ class RestToRestSegmenter:
             # a movement that has not yet reached ``enter`` speed may be a gentle start:
             # only a lasting rest ends it
             back = (speed <= self.v_floor) | (speed <= self.rho * peak)
+            if not self._level_ok:
+                back[:] = True
+            elif self._u0 is not None:
+                # turned over: the level it was integrated from no longer holds
+                back |= (u[pos:] @ self._u0) < self._cos_turn
             ok = (peak >= self.enter) & back
             ok |= forced[pos:]
             ok &= rest[pos:]
@@ -369,6 +396,8 @@ class RestToRestSegmenter:
                 sel = mk >= self.k_moving
                 vels.append((mk[sel], vcorr[sel]))
             self.moving = False
+            if self._u0 is not None and float(u[pos + e] @ self._u0) < self._cos_turn:
+                self._rest_m = np.empty(0)  # the level learnt before the turn is stale
             self._k_parts, self._m_parts = [mk[-self.n_still:]], [mv[-self.n_still:]]
             self._n_open = len(self._k_parts[0])
             pos += e + 1
