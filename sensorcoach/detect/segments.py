@@ -201,9 +201,11 @@ class RestToRestSegmenter:
     and bias errors move it by tens of mg when the sensor is turned over. A movement that
     turned the sensor by more than ``turn_deg`` since it began (a dumbbell picked up, a
     bar rolled: a rep turns a bar by a few degrees at most) therefore has no trustworthy
-    integrated velocity, and ends at the next rest candidate whatever that velocity says;
-    the level is then learnt afresh, and until it rests on a stillness window's worth of
-    samples the next movement ends at a rest candidate the same way. (Without that, a
+    integrated velocity, and ends at the next rest candidate whatever that velocity says
+    (once it has reached ``enter`` speed at all; else only a lasting rest ends it); the
+    level is then learnt afresh, and until it rests on a stillness window's worth of
+    samples the next movement ends at a rest candidate the same way. So does the first
+    movement of a stream (no level yet), with or without ``u``. (Without that, a
     lifter who picks up a dumbbell and goes straight into a set, pausing only at the top
     of each rep, never shows a rest.)
 
