@@ -279,17 +279,20 @@ def test_segmenter_rearms_when_the_movement_picks_up_again():
             assert _segment_cuts(rate, sizes, 0.12) == whole
 
 
+def _minjerk_acc(dist_m: float, dur_s: float) -> np.ndarray:
+    """Acceleration (m/s^2, on the 50 Hz grid) of a minimum-jerk move over ``dist_m``."""
+    dt = 1.0 / GRID_RATE_HZ
+    tau = np.arange(int(round(dur_s / dt))) * dt / dur_s
+    return dist_m / dur_s**2 * (60 * tau - 180 * tau**2 + 120 * tau**3)  # d2x/dt2
+
+
 def _bar_rep_on_grid(rise_m: float, rise_s: float) -> tuple[np.ndarray, np.ndarray, int]:
     """|f| (g) of a bar at rest, rising ``rise_m`` in ``rise_s`` (minimum jerk), holding
     1.5 s at the top, lowering in 2 s and resting, on the 50 Hz grid; the rest candidates
     (steady over the trailing 0.3 s, as the front end marks them); the lockout's index."""
 
     dt = 1.0 / GRID_RATE_HZ
-
-    def move(dist_m: float, dur_s: float) -> np.ndarray:
-        tau = np.arange(int(round(dur_s / dt))) * dt / dur_s
-        return dist_m / dur_s**2 * (60 * tau - 180 * tau**2 + 120 * tau**3)  # d2x/dt2
-
+    move = _minjerk_acc
     rest = np.zeros(int(1.5 / dt))
     acc = np.concatenate([rest, move(rise_m, rise_s), rest, move(-rise_m, 2.0), rest])
     return (*_bar_on_grid(acc), len(rest) + int(round(rise_s / dt)))
@@ -374,10 +377,7 @@ def test_a_turn_over_ends_a_movement_at_the_next_rest():
     the turn the movement ran on through a whole set; this synthetic case keeps the turn
     path honest about timing and chunking.)"""
     dt = 1.0 / GRID_RATE_HZ
-
-    def move(dist_m: float, dur_s: float) -> np.ndarray:
-        tau = np.arange(int(round(dur_s / dt))) * dt / dur_s
-        return dist_m / dur_s**2 * (60 * tau - 180 * tau**2 + 120 * tau**3)
+    move = _minjerk_acc
 
     def still(dur_s: float) -> np.ndarray:
         return np.zeros(int(round(dur_s / dt)))

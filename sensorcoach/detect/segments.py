@@ -361,11 +361,12 @@ class RestToRestSegmenter:
             # a movement that has not yet reached ``enter`` speed may be a gentle start:
             # only a lasting rest ends it
             back = (speed <= self.v_floor) | (speed <= self.rho * peak)
+            # turned over: the level it was integrated from no longer holds
+            turned = None if self._u0 is None else (u[pos:] @ self._u0) < self._cos_turn
             if not self._level_ok:
                 back[:] = True
-            elif self._u0 is not None:
-                # turned over: the level it was integrated from no longer holds
-                back |= (u[pos:] @ self._u0) < self._cos_turn
+            elif turned is not None:
+                back |= turned
             ok = (peak >= self.enter) & back
             ok |= forced[pos:]
             ok &= rest[pos:]
@@ -398,7 +399,7 @@ class RestToRestSegmenter:
                 sel = mk >= self.k_moving
                 vels.append((mk[sel], vcorr[sel]))
             self.moving = False
-            if self._u0 is not None and float(u[pos + e] @ self._u0) < self._cos_turn:
+            if turned is not None and turned[e]:
                 self._rest_m = np.empty(0)  # the level learnt before the turn is stale
             self._k_parts, self._m_parts = [mk[-self.n_still:]], [mv[-self.n_still:]]
             self._n_open = len(self._k_parts[0])
