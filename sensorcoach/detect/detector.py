@@ -278,6 +278,9 @@ class RepDetector:
         self._poses: tuple[np.ndarray, np.ndarray] | None = None
         #: a partial concentric inside a set, awaiting its lowering
         self._partial: Segment | None = None
+        #: hip belt: the uncounted rising movements since the last rep was counted (see
+        #: _unseen_rise)
+        self._rises: list[Segment] = []
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
         self._last_rep: _Rep | None = None
@@ -437,15 +440,21 @@ class RepDetector:
 
         Without a gyro, the hips' own acceleration bends the accelerometer's tilt in the
         middle of a fast movement: its rate can dip below zero for a moment (longer than
-        the look-ahead) and split one movement in two. Inside a set, when the first piece
-        was not counted and the second follows within the merge window, having turned back
-        by less than :data:`SPLIT_DIP_MAX_DEG` (a lowering turns back by far more), they
-        are one movement. Counting waits for the second piece's end anyway: no delay."""
+        the look-ahead) and split one movement in two. When the first piece was not
+        counted and the second follows within the merge window, having turned back by less
+        than :data:`SPLIT_DIP_MAX_DEG` (a lowering turns back by far more), they are one
+        movement; outside a set too, when the first piece began from rest (a set's first
+        rep is as fast as the others). Counting waits for the second piece's end anyway:
+        no delay."""
         prev = self._prev_piece.get(raw.direction)
-        if prev is None or self._cur is None:
+        if prev is None:
             return raw, self._last_seg_end_k
         p, lo_k = prev
         if raw.k_start - p.k_end > self._merge_k:
+            return raw, self._last_seg_end_k
+        if self._cur is None and p.k_start - lo_k < self.front.n_still:
+            # outside a set, only a movement from rest (a set's first rep starts from the
+            # hips settled at the bottom; a gait's tilt swings on from stride to stride)
             return raw, self._last_seg_end_k
         i0, i1, gap = self._rate_span(p.k_end, raw.k_start, raw.direction)
         if i1 > i0 and _turned_back_deg(gap) >= SPLIT_DIP_MAX_DEG:
@@ -793,11 +802,17 @@ class RepDetector:
                         self._phase = "eccentric"
                 elif rep.down is not None and s.t_start - rep.down.t_end < 0.5:
                     rep.down = s if s.amp > rep.down.amp else rep.down
+                elif rep.down is not None:
+                    up = self._unseen_rise(rep, s)
+                    if up is not None:
+                        return events + self._count_lowered(up, s)
             return events
         # rising segment: a concentric?
         if not self._is_concentric(s):
             if rep is not None and self._is_big_move(s):  # getting up, sitting up...
                 events.extend(self._close_set(at_s=self._newest_t))
+            elif rep is not None and self.mount == "hip":
+                self._rises.append(s)
             return events
         if (self.mount == "bar" and rep is not None and rep.down is None
                 and s.t_start <= self._moved_until(rep) + self.set_gap_s):
@@ -842,6 +857,50 @@ class RepDetector:
             self._partial = s
             return events
         return events + self._count(s)
+
+    def _unseen_rise(self, rep: _Rep, s: Segment) -> Segment | None:
+        """Hip belt: the rise between the lowering of ``rep`` and the lowering ``s``, when
+        no rise in between was counted.
+
+        Without a gyro, the hips' own acceleration in a fast concentric bends the
+        accelerometer's tilt so far that the rise comes out in pieces, none of them like a
+        concentric (too short, or turned back by more than a split allows). The lowerings
+        show well: they are slower, and the tilt at the top pause, at rest, is exact. The
+        hips cannot lower twice without rising in between: a lowering of the set's range
+        that starts from its lockout pose after the last rep's lowering ended means a rep
+        was done. Its concentric runs over the uncounted rising pieces in between, and it
+        is announced late, with its lowering."""
+        if (self.mount != "hip" or not self._lowers(s, rep.up) or s.u_start is None
+                or s.walked_before):
+            return None
+        ref = self._reference_amp()
+        if not ref or not self._like_range(s.amp, ref):
+            return None
+        full = next((r for r in reversed(self._cur.reps) if not r.partial), None)
+        if (full is None or full.up.u_end is None
+                or _angle_deg(s.u_start, full.up.u_end) > self.known_pose_deg):
+            return None
+        # a rise takes a concentric's time at least, and the lowering begins from a squeeze
+        # held at the top (a gait's tilt swings on without one: a lifter walking off the
+        # bench is no set of reps)
+        t_from = rep.down.t_end
+        gap = s.t_start - t_from
+        if not self.min_concentric_s + self.no_top_pause_s <= gap <= self.set_gap_s:
+            return None
+        pieces = [p for p in self._rises
+                  if p.tilt_dir == rep.up.tilt_dir and t_from < p.t_end <= s.t_start + 0.05]
+        if not pieces:
+            return None
+        first, last = pieces[0], pieces[-1]
+        if last.t_end - first.t_start > self.max_concentric_s:
+            return None
+        u_start = rep.down.u_end if rep.down.u_end is not None else first.u_start
+        amp = _angle_deg(u_start, s.u_start) if u_start is not None else s.amp
+        return Segment(direction=1, tilt_dir=rep.up.tilt_dir, t_start=first.t_start,
+                       t_end=last.t_end, amp=amp, dz_m=-s.dz_m,
+                       peak_v_mps=max(p.peak_v_mps for p in pieces), rotation_deg=amp,
+                       knock=False, peak_abs_acc_g=first.peak_abs_acc_g, peak_frac=0.5,
+                       u_start=u_start, u_end=s.u_start)
 
     def _back_at_start(self, s: Segment, up: Segment, within_s: float) -> bool:
         """The rise ``s`` starts where the held rise ``up`` started, within ``within_s``
@@ -927,6 +986,7 @@ class RepDetector:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
         events: list = []
         self._first = None  # anything still waiting came before this rep: obsolete
+        self._rises.clear()
         rep = self._last_rep
         if self.mount == "hip":
             self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
@@ -939,10 +999,14 @@ class RepDetector:
         frac = s.amp / ref if ref else None
         if frac is not None and frac < self.min_fraction:
             return events  # settling, not a rep (and no set opened for it)
+        partial = frac is not None and frac < self.partial_fraction
+        if partial and self._cur is None:
+            # a set opens with a full-range rep: a lone part-range movement between sets
+            # (shifting on the bench, settling the bar) is no set
+            return events
         if self._cur is None:
             self._cur = _SetState(index=len(self._sets) + 1)
             self._sets.append(self._cur)
-        partial = frac is not None and frac < self.partial_fraction
         count = None if partial else sum(1 for r in self._cur.reps if not r.partial) + 1
         new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
                    range_fraction=frac, index=len(self._cur.reps) + 1)
