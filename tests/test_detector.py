@@ -510,3 +510,12 @@ def test_fast_reps_on_an_accelerometer_only_hip_belt_are_counted(seed):
     an = analyze_recording(res.recording)
     assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in res.truth["sets"]]
     assert score(an, res.truth).fp == 0
+    # no partial rep made, none invented (score counts full reps only)
+    assert not any(r.partial for s in an.sets for r in s.reps)
+    # the new rules run in the streaming detector: live-like chunks give the same result
+    pipe = StreamPipeline(mount=res.recording.mount)
+    for chunk in _random_chunks(res.recording.samples, np.random.default_rng(seed)):
+        pipe.feed(chunk)
+    pipe.finish()
+    assert json.dumps([s.to_dict() for s in pipe.sets]) == json.dumps(
+        [s.to_dict() for s in an.sets])

@@ -278,8 +278,8 @@ class RepDetector:
         self._poses: tuple[np.ndarray, np.ndarray] | None = None
         #: a partial concentric inside a set, awaiting its lowering
         self._partial: Segment | None = None
-        #: hip belt: the uncounted rising movements since the last rep was counted (see
-        #: _unseen_rise)
+        #: hip belt: the uncounted rising movements of the open set since its last rep
+        #: was counted (see _unseen_rise)
         self._rises: list[Segment] = []
         self._sets: list[_SetState] = []
         self._cur: _SetState | None = None
@@ -876,7 +876,7 @@ class RepDetector:
         ref = self._reference_amp()
         if not ref or not self._like_range(s.amp, ref):
             return None
-        full = next((r for r in reversed(self._cur.reps) if not r.partial), None)
+        full = self._last_full_rep()
         if (full is None or full.up.u_end is None
                 or _angle_deg(s.u_start, full.up.u_end) > self.known_pose_deg):
             return None
@@ -896,6 +896,8 @@ class RepDetector:
             return None
         u_start = rep.down.u_end if rep.down.u_end is not None else first.u_start
         amp = _angle_deg(u_start, s.u_start) if u_start is not None else s.amp
+        if not self._like_range(amp, ref):
+            return None  # the lowering before it went part of the way only
         return Segment(direction=1, tilt_dir=rep.up.tilt_dir, t_start=first.t_start,
                        t_end=last.t_end, amp=amp, dz_m=-s.dz_m,
                        peak_v_mps=max(p.peak_v_mps for p in pieces), rotation_deg=amp,
@@ -979,8 +981,12 @@ class RepDetector:
             return True
         # ... like the set's last full-range rep (a partial rep in between stopped short of
         # it); ``rep`` is the last rep of the open set
-        full = next((r for r in reversed(self._cur.reps) if not r.partial), rep)
+        full = self._last_full_rep() or rep
         return _angle_deg(s.u_end, full.up.u_end) <= self.pose_match_deg
+
+    def _last_full_rep(self) -> _Rep | None:
+        """The open set's last full-range rep."""
+        return next((r for r in reversed(self._cur.reps) if not r.partial), None)
 
     def _count(self, s: Segment) -> list:
         """Make ``s`` the concentric of a new rep (counted or partial) and announce it."""
@@ -988,8 +994,6 @@ class RepDetector:
         self._first = None  # anything still waiting came before this rep: obsolete
         self._rises.clear()
         rep = self._last_rep
-        if self.mount == "hip":
-            self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
         if rep is not None:
             _meet(rep.down, s)
             if s.t_start - self._rep_end(rep) < 0.15:
@@ -1002,8 +1006,13 @@ class RepDetector:
         partial = frac is not None and frac < self.partial_fraction
         if partial and self._cur is None:
             # a set opens with a full-range rep: a lone part-range movement between sets
-            # (shifting on the bench, settling the bar) is no set
+            # (shifting on the bench, settling the bar) is no set. (A later set whose
+            # range is below the partial fraction of the last one's opens no set either:
+            # re-learning the range from two such movements in a row re-opened "sets" in
+            # unrecognised walking, so it is not done)
             return events
+        if self.mount == "hip":
+            self._hip_sign = s.tilt_dir  # a counted concentric: rising tilt is this way
         if self._cur is None:
             self._cur = _SetState(index=len(self._sets) + 1)
             self._sets.append(self._cur)
@@ -1105,6 +1114,7 @@ class RepDetector:
                                    partial_reps=len(cur.reps) - full))
         self._cur = None
         self._last_rep = None
+        self._rises.clear()
         self._phase = "rest"
         return events
 
