@@ -107,18 +107,22 @@ def _random_chunks(samples: SampleChunk, rng: np.random.Generator):
         i += size
 
 
+def _chunked_sets_json(rec, rng: np.random.Generator) -> str:
+    """The sets of ``rec`` fed live-like, in random chunk sizes, as contract JSON."""
+    pipe = StreamPipeline(mount=rec.mount)
+    for chunk in _random_chunks(rec.samples, rng):
+        pipe.feed(chunk)
+    pipe.finish()
+    return json.dumps([s.to_dict() for s in pipe.sets])
+
+
 @pytest.mark.parametrize("path", RECS[:3], ids=[p.stem for p in RECS[:3]])
 def test_random_chunking_gives_identical_results(path, analyses):
     """Offline (one big chunk) and live-like feeding (random chunk sizes) are identical."""
     whole, rec = analyses(path)
-    pipe = StreamPipeline(mount=rec.mount)
-    for chunk in _random_chunks(rec.samples, np.random.default_rng(1)):
-        pipe.feed(chunk)
-    pipe.finish()
     assert whole.sets, "the recording must contain sets for this test to mean anything"
-    got = [s.to_dict() for s in pipe.sets]
     want = [s.to_dict() for s in whole.sets]
-    assert json.dumps(got) == json.dumps(want)
+    assert _chunked_sets_json(rec, np.random.default_rng(1)) == json.dumps(want)
 
 
 def test_live_reps_equal_offline_reps(analyses):
@@ -447,18 +451,25 @@ def test_bar_rise_with_a_hitch_keeps_what_follows_it():
     assert segs[1][2] <= k_stop + 1  # ... and the rest runs to where the bar stops
 
 
+def _plain_hip_spec(**fields):
+    """A body-weight hip-belt session of two sets with nothing between them (no
+    activities, no walking), ``fields`` filling in the rest."""
+    from sensorcoach.sim.spec import SessionSpec
+
+    return SessionSpec(mount="hip", variant="bodyweight", sets=2, tempo_jitter=0.05,
+                       rest_s=30.0, lead_in_s=10.0, lead_out_s=5.0, activities=False,
+                       walk_between_sets=0.0, **fields)
+
+
 def test_full_reps_after_a_partial_rep_are_counted():
     """A partial rep stops short of lockout; the full reps after it must be judged against
     the last full rep's lockout, not the partial's (once they were not counted at all).
     A simulated body-weight hip-belt session with many partial reps (the simulator's truth
     says which): every set's full-rep count and every partial rep as made."""
     from sensorcoach.sim import simulate
-    from sensorcoach.sim.spec import SessionSpec
 
-    spec = SessionSpec(mount="hip", variant="bodyweight", sets=2, reps_per_set=12,
-                       tempo_s=(2, 0, 1, 1), tempo_jitter=0.05, rest_s=30.0, lead_in_s=10.0,
-                       lead_out_s=5.0, activities=False, walk_between_sets=0.0,
-                       sample_rate_hz=50.0, gyro=True, fault_rates={"partial": 0.2})
+    spec = _plain_hip_spec(reps_per_set=12, tempo_s=(2, 0, 1, 1), sample_rate_hz=50.0,
+                           gyro=True, fault_rates={"partial": 0.2})
     res = simulate(spec, 2)
     sets = res.truth["sets"]
     # the scenario: partial reps with full reps after them in the same set
@@ -499,13 +510,9 @@ def test_fast_reps_on_an_accelerometer_only_hip_belt_are_counted(seed):
     the hips rose in between. Every set's full-rep count and no invented rep, against the
     simulator's truth."""
     from sensorcoach.sim import simulate
-    from sensorcoach.sim.spec import SessionSpec
 
-    spec = SessionSpec(mount="hip", variant="bodyweight", sets=2, reps_per_set=10,
-                       tempo_s=(1, 0, 0.6, 0.5), tempo_jitter=0.05, rest_s=30.0,
-                       lead_in_s=10.0, lead_out_s=5.0, activities=False,
-                       walk_between_sets=0.0, sample_rate_hz=100.0, gyro=False,
-                       fault_rates={})
+    spec = _plain_hip_spec(reps_per_set=10, tempo_s=(1, 0, 0.6, 0.5), sample_rate_hz=100.0,
+                           gyro=False, fault_rates={})
     res = simulate(spec, seed)
     an = analyze_recording(res.recording)
     assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in res.truth["sets"]]
@@ -513,9 +520,5 @@ def test_fast_reps_on_an_accelerometer_only_hip_belt_are_counted(seed):
     # no partial rep made, none invented (score counts full reps only)
     assert not any(r.partial for s in an.sets for r in s.reps)
     # the new rules run in the streaming detector: live-like chunks give the same result
-    pipe = StreamPipeline(mount=res.recording.mount)
-    for chunk in _random_chunks(res.recording.samples, np.random.default_rng(seed)):
-        pipe.feed(chunk)
-    pipe.finish()
-    assert json.dumps([s.to_dict() for s in pipe.sets]) == json.dumps(
+    assert _chunked_sets_json(res.recording, np.random.default_rng(seed)) == json.dumps(
         [s.to_dict() for s in an.sets])

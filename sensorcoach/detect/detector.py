@@ -443,9 +443,9 @@ class RepDetector:
         the look-ahead) and split one movement in two. When the first piece was not
         counted and the second follows within the merge window, having turned back by less
         than :data:`SPLIT_DIP_MAX_DEG` (a lowering turns back by far more), they are one
-        movement; outside a set too, when the first piece began from rest (a set's first
-        rep is as fast as the others). Counting waits for the second piece's end anyway:
-        no delay."""
+        movement; outside a set too, when the first piece began a stillness window after
+        the movement before it (a set's first rep is as fast as the others). Counting waits
+        for the second piece's end anyway: no delay."""
         prev = self._prev_piece.get(raw.direction)
         if prev is None:
             return raw, self._last_seg_end_k
@@ -453,8 +453,9 @@ class RepDetector:
         if raw.k_start - p.k_end > self._merge_k:
             return raw, self._last_seg_end_k
         if self._cur is None and p.k_start - lo_k < self.front.n_still:
-            # outside a set, only a movement from rest (a set's first rep starts from the
-            # hips settled at the bottom; a gait's tilt swings on from stride to stride)
+            # outside a set, only a movement that began a stillness window's time after
+            # the movement before it ended (a set's first rep starts from the hips settled
+            # at the bottom; a gait's tilt swings on from stride to stride)
             return raw, self._last_seg_end_k
         i0, i1, gap = self._rate_span(p.k_end, raw.k_start, raw.direction)
         if i1 > i0 and _turned_back_deg(gap) >= SPLIT_DIP_MAX_DEG:
@@ -887,15 +888,15 @@ class RepDetector:
         gap = s.t_start - t_from
         if not self.min_concentric_s + self.no_top_pause_s <= gap <= self.set_gap_s:
             return None
-        pieces = [p for p in self._rises
-                  if p.tilt_dir == rep.up.tilt_dir and t_from < p.t_end <= s.t_start + 0.05]
+        # (all of them rose the way the set's reps do: _hip_direction, inside a set)
+        pieces = [p for p in self._rises if t_from < p.t_end <= s.t_start + 0.05]
         if not pieces:
             return None
         first, last = pieces[0], pieces[-1]
         if last.t_end - first.t_start > self.max_concentric_s:
             return None
-        u_start = rep.down.u_end if rep.down.u_end is not None else first.u_start
-        amp = _angle_deg(u_start, s.u_start) if u_start is not None else s.amp
+        u_start = rep.down.u_end  # a hip segment always carries its poses (_refine)
+        amp = _angle_deg(u_start, s.u_start)
         if not self._like_range(amp, ref):
             return None  # the lowering before it went part of the way only
         return Segment(direction=1, tilt_dir=rep.up.tilt_dir, t_start=first.t_start,
