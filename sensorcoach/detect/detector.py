@@ -94,6 +94,9 @@ class Segment:
     u_start: np.ndarray | None = None  # gravity direction before / after, sensor frame
     u_end: np.ndarray | None = None
     walked_before: bool = False  # step impacts in the seconds before the movement
+    #: the end as far as the data looked at supports it (``t_end`` may be extrapolated
+    #: past it: a lowering's slow tail, see _refine)
+    t_end_seen: float | None = None
 
 
 @dataclass
@@ -554,7 +557,9 @@ class RepDetector:
             return None
         lo, hi = ONSET_LEVELS
         t_on = _onset(t_w, r - base, ip_on_w, i_lo_bound - w, peak, lo, hi, backward=True)
-        t_off = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False)
+        t_off_free = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False,
+                            clamp=False)
+        t_off = min(t_off_free, float(t_w[i_lim - w]))
         delay = self._delay
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
@@ -580,8 +585,8 @@ class RepDetector:
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
         t_end = t_end_move
         u_end = u[a1]
-        if (ch == "hip" and t_end - t_start <= self.gyro_pose_max_s and a1 > a0
-                and np.isfinite(h.gyr_dps[a0:a1]).all()):
+        gyro_pose = bool(ch == "hip" and a1 > a0 and np.isfinite(h.gyr_dps[a0:a1]).all())
+        if gyro_pose and t_end - t_start <= self.gyro_pose_max_s:
             # the hips' own deceleration at lockout bends the accelerometer's direction
             # (tens of degrees in a fast rep); the gyro carries the start pose over instead
             u_end = _propagate(u[a0], h.gyr_dps[a0:a1], np.diff(t[a0:a1 + 1]))
@@ -617,8 +622,16 @@ class RepDetector:
             direction = raw.direction
         else:
             direction = self._hip_direction(raw.direction, dz)
+        t_end_seen = t_end
+        if (direction < 0 and t_end == t_end_move and (ch == "bar" or gyro_pose)):
+            # a lowering's rate fades slowly into the bottom (gravity is let in gently):
+            # its zero lies past the data looked at, where the extrapolation puts it (a
+            # concentric that starts earlier cuts it there, see _meet). Not without a gyro
+            # on the hips: their deceleration bends the accelerometer's tilt into bumps
+            # that the extrapolation would follow too far
+            t_end = t_off_free - delay
         return Segment(direction=direction, tilt_dir=raw.direction,
-                       t_start=t_start, t_end=t_end, amp=amp, dz_m=dz,
+                       t_start=t_start, t_end=t_end, t_end_seen=t_end_seen, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t_w[ip_w]) - delay - t_start) / (t_end - t_start),
@@ -1137,8 +1150,12 @@ class RepDetector:
 def _meet(down: Segment | None, up: Segment) -> None:
     """A lowering's end and the next concentric's start are each extrapolated to zero speed
     (see _onset); with no pause at the bottom (a bounce) they can overlap. The turnaround is
-    one instant: both meet halfway."""
+    one instant: both meet halfway. A lowering's end extrapolated past its data yields to
+    the concentric's start found in data."""
     if down is None or up.t_start >= down.t_end:
+        return
+    if down.t_end_seen is not None and up.t_start >= down.t_end_seen:
+        down.t_end = up.t_start
         return
     mid = 0.5 * (down.t_end + up.t_start)
     down.t_end = up.t_start = min(max(mid, down.t_start), up.t_end)
@@ -1188,12 +1205,13 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,
-           hi: float, *, backward: bool) -> float:
+           hi: float, *, backward: bool, clamp: bool = True) -> float:
     """Time where a bell-shaped rate profile leaves (or reaches) zero.
 
     Finds where ``r`` crosses ``hi * peak`` and ``lo * peak`` walking away from the peak
     ``ip`` toward ``bound`` and extrapolates to zero assuming ``r ~ (t - t0)^2`` near rest
-    (finite jerk), i.e. ``sqrt(r)`` linear in time.
+    (finite jerk), i.e. ``sqrt(r)`` linear in time; not past ``bound`` unless ``clamp``
+    is false.
     """
     if (bound - ip) * (-1 if backward else 1) <= 0:
         return float(t[ip])
@@ -1217,6 +1235,8 @@ def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: f
         t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
     s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
     t0 = t_lo - (t_hi - t_lo) * s_lo / (s_hi - s_lo)
+    if not clamp:
+        return t0
     # never extrapolate past the bound
     t_bound = float(t[bound])
     return max(t0, t_bound) if backward else min(t0, t_bound)
