@@ -176,8 +176,9 @@ class RepDetector:
         rep's lockout (getting up after the last rep starts from sitting).
     known_pose_deg : float
         A set's first concentric that starts within this of the session's bottom pose and
-        ends within it of its lockout pose is counted at lockout (a bar's must also travel
-        the previous set's range); other first concentrics wait for their lowering.
+        ends within it of its lockout pose is counted at lockout (a bar's, rolled between
+        sets, must turn by less than this and travel the previous set's range instead);
+        other first concentrics wait for their lowering.
     no_top_pause_s, fast_eccentric_s : float
         Fault thresholds: top pause shorter than / eccentric faster than.
     bounce_acc_g : float
@@ -961,22 +962,34 @@ class RepDetector:
         return events
 
     def _known_pose(self, s: Segment) -> bool:
-        """Starts in the session's bottom pose and ends in its lockout pose (learnt from
-        counted reps), so it can be counted at lockout without waiting. A bar barely turns
-        in a rep (nor when it is lifted off the hips), so it must also travel the range of
-        the previous set's reps."""
+        """Like the session's counted reps, so it can be counted at lockout without
+        waiting. On a hip belt: starts in their bottom pose and ends in their lockout pose.
+        A bar's pose is no guide: the bar is rolled about its own axis between sets (on
+        and off the hips), which turns the sensor with it by tens of degrees. But a bar
+        barely turns in a rep (nor when it is lifted off the hips): the rise must not turn
+        by more than ``known_pose_deg`` and must travel the range of the previous set's
+        reps."""
         poses = self._poses
         if poses is None or s.u_start is None:
             return False
         bottom, top = poses
-        if not (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
-                and _angle_deg(s.u_end, top) <= self.known_pose_deg):
-            return False
         if self.mount == "hip":
-            return True
+            return (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
+                    and _angle_deg(s.u_end, top) <= self.known_pose_deg)
+        if s.rotation_deg > self.known_pose_deg or self._turned_before(s) > self.known_pose_deg:
+            return False
         # a full rep's range, as in the previous set (within the partial-rep band)
         ref = self._ref_amp
         return ref is not None and self._like_range(s.amp, ref)
+
+    def _turned_before(self, s: Segment, window_s: float = 2.0) -> float:
+        """How far the sensor had turned from ``s``'s starting pose in the ``window_s``
+        before it started, degrees."""
+        h = self.hist
+        i0, i1 = np.searchsorted(h["t_s"], [s.t_start - window_s, s.t_start]).tolist()
+        if i1 <= i0 or s.u_start is None:
+            return 0.0
+        return math.degrees(math.acos(_clip_unit(float((h.u[i0:i1] @ s.u_start).min()))))
 
     def _same_pose(self, rep: _Rep, s: Segment) -> bool:
         """Within a set every rep starts where the last one ended and locks out alike."""
