@@ -544,7 +544,7 @@ def test_a_bar_sets_first_rep_is_announced_at_lockout_after_the_bar_was_rolled()
     events += [ev.to_dict() for ev in pipe.finish()]
     firsts = [e for e in events if e["event"] == "rep" and e["rep"] == 1]
     assert [e["set"] for e in firsts] == [1, 2, 3]
-    for e, st in zip(firsts[1:], true_sets[1:]):
+    for e, st in zip(firsts[1:], true_sets[1:], strict=True):
         top = st["reps"][0]["top_s"]
         assert abs(e["top_s"] - top) < 0.3  # it is that set's first rep
         # announced at lockout: its 1.5-s top pause alone would take longer to wait out
