@@ -62,6 +62,12 @@ LOOKAHEAD_DIP_MAX_DEG = 1.0
 SPLIT_DIP_MAX_DEG = 3.0
 #: Fractions of a movement's peak rate whose crossings time its start and end (see _onset)
 ONSET_LEVELS = (0.12, 0.4)
+#: A movement's starting (braking) acceleration lobe is looked for this far before its
+#: start (after its end) as the rate puts them, s (see _lobe_onset) ...
+ACC_LOBE_REACH_S = 0.25
+#: ... and times it only when it peaks above this, m/s^2 (about 0.03 g: several times an
+#: accelerometer's noise after the 4-Hz low-pass; a rep slower than ~3 s may stay under)
+ACC_LOBE_MIN_MPS2 = 0.3
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
 #: stands out of the rest level of |f| (a glide of 0.25 m in 1.5 s peaks near 0.06 g)
 UNSEEN_LOWERING_MIN_S = 1.5
@@ -97,6 +103,27 @@ class Segment:
     #: the end as far as the data looked at supports it (``t_end`` may be extrapolated
     #: past it: a lowering's slow tail, see _refine)
     t_end_seen: float | None = None
+    #: the start and (a rise's) end from the vertical acceleration's lobes, where found
+    #: (see RepDetector._lobe_onset): the times reported. ``t_start`` / ``t_end``, from
+    #: the rate, decide what the movement is (a walking stride's impacts have lobes too)
+    t_start_lobe: float | None = None
+    t_end_lobe: float | None = None
+    rate_trusted: bool = False  # the rate is not bent (bar; hip belt with a gyro)
+
+    @property
+    def t_start_event(self) -> float:
+        """The reported start. Where the rate is trusted, no earlier than its start: the
+        lobe that starts a movement may begin while the movement before is still braking
+        (no pause between them)."""
+        if self.t_start_lobe is None:
+            return self.t_start
+        return max(self.t_start_lobe, self.t_start) if self.rate_trusted else self.t_start_lobe
+
+    @property
+    def t_end_event(self) -> float:
+        """The reported end."""
+        return self.t_end if self.t_end_lobe is None else max(self.t_end_lobe,
+                                                               self.t_start_event)
 
 
 @dataclass
@@ -623,8 +650,18 @@ class RepDetector:
             direction = raw.direction
         else:
             direction = self._hip_direction(raw.direction, dz)
+        # the reported times from the acceleration's own lobes (see _lobe_onset): a
+        # movement's start, and a rise's end (lockout)
+        trusted = ch == "bar" or gyro_pose
+        mid = 0.5 * (t_start + t_end)
+        t_start_lobe = self._lobe_onset(t_start, mid, direction, i_lo_bound, i_lim,
+                                        backward=True)
+        t_end_lobe = None
+        if direction > 0 and t_end == t_end_move:
+            t_end_lobe = self._lobe_onset(t_end, mid, -direction, i_lo_bound, i_lim,
+                                          backward=False)
         t_end_seen = t_end
-        if (direction < 0 and t_end == t_end_move and (ch == "bar" or gyro_pose)):
+        if direction < 0 and t_end == t_end_move and trusted:
             # a lowering's rate fades slowly into the bottom (gravity is let in gently):
             # its zero lies past the data looked at, where the extrapolation puts it (a
             # concentric that starts earlier cuts it there, see _meet). Not without a gyro
@@ -632,13 +669,51 @@ class RepDetector:
             # that the extrapolation would follow too far
             t_end = t_off_free - delay
         return Segment(direction=direction, tilt_dir=raw.direction,
-                       t_start=t_start, t_end=t_end, t_end_seen=t_end_seen, amp=amp, dz_m=dz,
+                       t_start=t_start, t_end=t_end, t_end_seen=t_end_seen,
+                       t_start_lobe=t_start_lobe, t_end_lobe=t_end_lobe, rate_trusted=trusted,
+                       amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t_w[ip_w]) - delay - t_start) / (t_end - t_start),
                        u_start=u[a0].copy(), u_end=np.array(u_end, dtype=float),
                        walked_before=bool(h["walking"][
                            max(0, at_t[3]):max(0, at_t[4])].any()))
+
+    def _lobe_onset(self, t_rate: float, t_mid: float, sign: int, i_lo: int, i_hi: int, *,
+                    backward: bool) -> float | None:
+        """A movement's start (``backward``) or end refined: where the vertical
+        acceleration's strongest lobe of sign ``sign`` leaves zero or comes back to it,
+        looked for between the time ``t_rate`` the rate gives, widened by
+        :data:`ACC_LOBE_REACH_S`, and the movement's middle ``t_mid`` (history positions
+        ``i_lo`` .. ``i_hi`` at most: the data the decision is made on); ``None`` when no
+        lobe stands clear of the noise, or for an end, when it lies farther than that
+        reach from ``t_rate`` (the braking into a sticking point's dip near lockout, not
+        the lockout). A start may lie far after the rate's: without a gyro, the hips'
+        first push bends the accelerometer's tilt well before they rise.
+
+        A movement from rest starts with an acceleration lobe and ends with a braking one,
+        and near rest the acceleration grows linearly (finite jerk), so its zero is
+        extrapolated as :func:`_onset` does with the rate, one power lower. ``|f|`` is
+        rotation-invariant: unlike the accelerometer's tilt, it is not bent by the hips'
+        own acceleration, and unlike the rate it needs no integration."""
+        h = self.hist
+        d = self.front.delay_acc_s
+        reach = ACC_LOBE_REACH_S
+        t_a, t_b = (t_rate - reach, t_mid) if backward else (t_mid, t_rate + reach)
+        i0, i1 = np.searchsorted(h["t_s"], [t_a + d, t_b + d]).tolist()
+        i0, i1 = max(i0, i_lo), min(i1, i_hi)
+        if i1 - i0 < 3:
+            return None
+        tt = h["t_s"][i0:i1 + 1]
+        a = h["az_mps2"][i0:i1 + 1] * sign
+        ip = int(np.argmax(a))
+        peak = float(a[ip])
+        if peak < ACC_LOBE_MIN_MPS2:
+            return None
+        lo, hi = ONSET_LEVELS
+        t_lobe = _onset(tt, a, ip, 0 if backward else len(tt) - 1, peak, lo, hi,
+                        backward=backward, power=1) - d
+        return t_lobe if backward or abs(t_lobe - t_rate) <= reach else None
 
     def _hip_direction(self, tilt_dir: int, dz: float) -> int:
         """Which way is up: inside a set, the way its counted reps' tilt went (the pelvis
@@ -1025,7 +1100,7 @@ class RepDetector:
             _meet(rep.down, s)
             if s.t_start - self._rep_end(rep) < 0.15:
                 rep.next_up = s
-            events.extend(self._finish_rep(rep, next_start=s.t_start))
+            events.extend(self._finish_rep(rep, next_start=s.t_start_event))
         ref = self._reference_amp()
         frac = s.amp / ref if ref else None
         if frac is not None and frac < self.min_fraction:
@@ -1047,7 +1122,7 @@ class RepDetector:
         new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
                    range_fraction=frac, index=len(self._cur.reps) + 1)
         if rep is not None:
-            new.bottom_before_s = max(0.0, s.t_start - self._rep_end(rep))
+            new.bottom_before_s = max(0.0, s.t_start_event - self._rep_end(rep))
         self._cur.reps.append(new)
         self._last_rep = new
         if not partial and s.u_start is not None and s.u_end is not None:
@@ -1059,7 +1134,7 @@ class RepDetector:
                                        rep=self._result(new, 0.0)))
         else:
             events.append(RepEvent(set=new.set_index, rep=count, at_s=self._newest_t,
-                                   top_s=s.t_end, start_s=s.t_start,
+                                   top_s=s.t_end_event, start_s=s.t_start_event,
                                    rom_m=s.dz_m if self.mount == "bar" else None))
         return events
 
@@ -1095,15 +1170,16 @@ class RepDetector:
 
     def _result(self, rep: _Rep, bottom_pause_s: float) -> RepResult:
         up, down = rep.up, rep.down
-        descent = down.t_start if down is not None else up.t_end
-        end = down.t_end if down is not None else up.t_end
-        descent = max(descent, up.t_end)
+        top = up.t_end_event
+        descent = down.t_start_event if down is not None else top
+        end = down.t_end_event if down is not None else top
+        descent = max(descent, top)
         end = max(end, descent)
         flags: list[str] = []
         if rep.partial:
             flags.append(FLAG_PARTIAL_RANGE)
         if down is not None:
-            if descent - up.t_end < self.no_top_pause_s:
+            if descent - top < self.no_top_pause_s:
                 flags.append(FLAG_NO_TOP_PAUSE)
             if end - descent < self.fast_eccentric_s:
                 flags.append(FLAG_FAST_ECCENTRIC)
@@ -1114,9 +1190,10 @@ class RepDetector:
                 and down.peak_frac >= 0.6):
             flags.append(FLAG_BOUNCE)
         report_kin = self.mount == "bar"
-        conc = up.t_end - up.t_start
+        conc = top - up.t_start_event
         return RepResult(
-            index=rep.index, start_s=up.t_start, top_s=up.t_end, descent_s=descent, end_s=end,
+            index=rep.index, start_s=up.t_start_event, top_s=top, descent_s=descent,
+            end_s=end,
             bottom_pause_s=bottom_pause_s,
             rom_m=up.dz_m if report_kin else None,
             mean_velocity_mps=(up.dz_m / conc) if report_kin and conc > 0 else None,
@@ -1218,13 +1295,13 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: float,
-           hi: float, *, backward: bool, clamp: bool = True) -> float:
+           hi: float, *, backward: bool, clamp: bool = True, power: int = 2) -> float:
     """Time where a bell-shaped rate profile leaves (or reaches) zero.
 
     Finds where ``r`` crosses ``hi * peak`` and ``lo * peak`` walking away from the peak
     ``ip`` toward ``bound`` and extrapolates to zero assuming ``r ~ (t - t0)^2`` near rest
-    (finite jerk), i.e. ``sqrt(r)`` linear in time; not past ``bound`` unless ``clamp``
-    is false.
+    (finite jerk), i.e. ``sqrt(r)`` linear in time (``power=1``: ``r`` itself linear, an
+    acceleration's profile); not past ``bound`` unless ``clamp`` is false.
     """
     if (bound - ip) * (-1 if backward else 1) <= 0:
         return float(t[ip])
@@ -1246,7 +1323,7 @@ def _onset(t: np.ndarray, r: np.ndarray, ip: int, bound: int, peak: float, lo: f
         t_lo, lo = float(seg_t[-1]), lvl
     else:
         t_lo = _cross(seg_t, seg, j_lo - 1, j_lo, lo * peak)
-    s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
+    s_lo, s_hi = (math.sqrt(lo), math.sqrt(hi)) if power == 2 else (lo, hi)
     t0 = t_lo - (t_hi - t_lo) * s_lo / (s_hi - s_lo)
     if not clamp:
         return t0
