@@ -569,3 +569,17 @@ def test_lockout_and_top_pause_are_timed_on_an_accelerometer_only_hip_belt(seed)
     assert s.tp >= 18
     assert np.median(np.abs(s.top_pause_err)) <= 0.080
     assert np.median(np.abs(s.errors["top_s"])) <= 0.040
+
+
+@pytest.mark.parametrize("path", RECS, ids=lambda p: p.name)
+def test_reported_rep_times_are_in_order(path, analyses):
+    """The times reported come from two sources (the segments' rate and the acceleration's
+    lobes): within a rep start <= lockout <= descent <= end, a rep ends no later than the
+    next one in its set starts, and the bottom pause is exactly the time between them."""
+    whole, _ = analyses(path)
+    for st in whole.sets:
+        for r in st.reps:
+            assert r.start_s <= r.top_s <= r.descent_s <= r.end_s, r
+        for a, b in zip(st.reps, st.reps[1:], strict=False):
+            assert a.end_s <= b.start_s + 1e-9, (a, b)
+            assert a.bottom_pause_s == pytest.approx(b.start_s - a.end_s, abs=1e-9)

@@ -24,9 +24,12 @@ How it works (the physics)
   :class:`~sensorcoach.detect.mount.AutoMountDetector` runs one detector per mount and the
   first to count two reps in a set decides.
 
-Event times are where the segment's rate profile starts / stops, extrapolated to zero from
-two level crossings assuming the bell-shaped velocity of smooth human movement
-(velocity ~ t^2 near rest), and corrected for the known group delay of the filters.
+Segment times are where the segment's rate profile starts / stops, extrapolated to zero
+from two level crossings assuming the bell-shaped velocity of smooth human movement
+(velocity ~ t^2 near rest), and corrected for the known group delay of the filters. The
+times reported refine them from the vertical acceleration's lobes (acceleration ~ t near
+rest; ``|f|`` is not bent by the hips' own acceleration as the accelerometer's tilt is)
+and, on a bar or a gyro hip belt, extrapolate a lowering's slow tail.
 
 The detector is streaming and chunk-exact: decisions use data up to a fixed look-ahead past
 each segment, never "whatever arrived so far", so any chunking gives the same reps.
@@ -100,14 +103,12 @@ class Segment:
     u_start: np.ndarray | None = None  # gravity direction before / after, sensor frame
     u_end: np.ndarray | None = None
     walked_before: bool = False  # step impacts in the seconds before the movement
-    #: the end as far as the data looked at supports it (``t_end`` may be extrapolated
-    #: past it: a lowering's slow tail, see _refine)
-    t_end_seen: float | None = None
-    #: the start and (a rise's) end from the vertical acceleration's lobes, where found
-    #: (see RepDetector._lobe_onset): the times reported. ``t_start`` / ``t_end``, from
-    #: the rate, decide what the movement is (a walking stride's impacts have lobes too)
+    #: the times reported, where they differ from ``t_start`` / ``t_end`` (from the rate,
+    #: which decide what the movement is: a walking stride's impacts have acceleration
+    #: lobes too; see RepDetector._refine): the start from the vertical acceleration's
+    #: lobe, and the end from a rise's braking lobe or over a lowering's slow tail
     t_start_lobe: float | None = None
-    t_end_lobe: float | None = None
+    t_end_report: float | None = None
     rate_trusted: bool = False  # the rate is not bent (bar; hip belt with a gyro)
 
     @property
@@ -122,8 +123,9 @@ class Segment:
     @property
     def t_end_event(self) -> float:
         """The reported end."""
-        return self.t_end if self.t_end_lobe is None else max(self.t_end_lobe,
-                                                               self.t_start_event)
+        if self.t_end_report is None:
+            return self.t_end
+        return max(self.t_end_report, self.t_start_event)
 
 
 @dataclass
@@ -204,8 +206,8 @@ class RepDetector:
     known_pose_deg : float
         A set's first concentric that starts within this of the session's bottom pose and
         ends within it of its lockout pose is counted at lockout (a bar's, rolled between
-        sets, must turn by less than this and travel the previous set's range instead);
-        other first concentrics wait for their lowering.
+        sets, must instead follow 2 s in which the sensor turned by less than this, and
+        travel the previous set's range); other first concentrics wait for their lowering.
     no_top_pause_s, fast_eccentric_s : float
         Fault thresholds: top pause shorter than / eccentric faster than.
     bounce_acc_g : float
@@ -611,6 +613,7 @@ class RepDetector:
         a0 = max(0, at_t[0])
         a1 = min(len(t) - 1, at_t[1])
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
+        cut = t_end_move != t_end  # the movement proper ended with its first piece
         t_end = t_end_move
         u_end = u[a1]
         gyro_pose = bool(ch == "hip" and a1 > a0 and np.isfinite(h.gyr_dps[a0:a1]).all())
@@ -650,28 +653,26 @@ class RepDetector:
             direction = raw.direction
         else:
             direction = self._hip_direction(raw.direction, dz)
-        # the reported times from the acceleration's own lobes (see _lobe_onset): a
-        # movement's start, and a rise's end (lockout)
+        # the times reported: a movement's start and a rise's lockout from the
+        # acceleration's own lobes (see _lobe_onset)
         trusted = ch == "bar" or gyro_pose
         mid = 0.5 * (t_start + t_end)
         t_start_lobe = self._lobe_onset(t_start, mid, direction, i_lo_bound, i_lim,
                                         backward=True)
-        t_end_lobe = None
-        if direction > 0 and t_end == t_end_move:
-            t_end_lobe = self._lobe_onset(t_end, mid, -direction, i_lo_bound, i_lim,
-                                          backward=False)
-        t_end_seen = t_end
-        if direction < 0 and t_end == t_end_move and trusted:
+        t_end_report = None
+        if direction > 0 and not cut:
+            t_end_report = self._lobe_onset(t_end, mid, -direction, i_lo_bound, i_lim,
+                                            backward=False)
+        elif direction < 0 and not cut and trusted:
             # a lowering's rate fades slowly into the bottom (gravity is let in gently):
-            # its zero lies past the data looked at, where the extrapolation puts it (a
-            # concentric that starts earlier cuts it there, see _meet). Not without a gyro
-            # on the hips: their deceleration bends the accelerometer's tilt into bumps
-            # that the extrapolation would follow too far
-            t_end = t_off_free - delay
+            # its zero lies past the data looked at, where the extrapolation puts it (at
+            # most SETTLE_MAX_S on; the next rep's start cuts it, see _result). Not without
+            # a gyro on the hips: their deceleration bends the accelerometer's tilt into
+            # bumps that the extrapolation would follow too far
+            t_end_report = min(t_off_free, t_off + SETTLE_MAX_S) - delay
         return Segment(direction=direction, tilt_dir=raw.direction,
-                       t_start=t_start, t_end=t_end, t_end_seen=t_end_seen,
-                       t_start_lobe=t_start_lobe, t_end_lobe=t_end_lobe, rate_trusted=trusted,
-                       amp=amp, dz_m=dz,
+                       t_start=t_start, t_end=t_end, t_start_lobe=t_start_lobe,
+                       t_end_report=t_end_report, rate_trusted=trusted, amp=amp, dz_m=dz,
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t_w[ip_w]) - delay - t_start) / (t_end - t_start),
@@ -708,9 +709,9 @@ class RepDetector:
         a = h["az_mps2"][i0:i1 + 1] * sign
         ip = int(np.argmax(a))
         peak = float(a[ip])
-        if peak < ACC_LOBE_MIN_MPS2:
-            return None
         lo, hi = ONSET_LEVELS
+        if peak < ACC_LOBE_MIN_MPS2 or a[0 if backward else -1] >= lo * peak:
+            return None  # no lobe clear of the noise, or not all of it in the window
         t_lobe = _onset(tt, a, ip, 0 if backward else len(tt) - 1, peak, lo, hi,
                         backward=backward, power=1) - d
         return t_lobe if backward or abs(t_lobe - t_rate) <= reach else None
@@ -989,7 +990,9 @@ class RepDetector:
         if not self._like_range(amp, ref):
             return None  # the lowering before it went part of the way only
         return Segment(direction=1, tilt_dir=rep.up.tilt_dir, t_start=first.t_start,
-                       t_end=last.t_end, amp=amp, dz_m=-s.dz_m,
+                       t_end=last.t_end, t_start_lobe=first.t_start_lobe,
+                       t_end_report=last.t_end_report, rate_trusted=first.rate_trusted,
+                       amp=amp, dz_m=-s.dz_m,
                        peak_v_mps=max(p.peak_v_mps for p in pieces), rotation_deg=amp,
                        knock=False, peak_abs_acc_g=first.peak_abs_acc_g, peak_frac=0.5,
                        u_start=u_start, u_end=s.u_start)
@@ -1041,9 +1044,10 @@ class RepDetector:
         waiting. On a hip belt: starts in their bottom pose and ends in their lockout pose.
         A bar's pose is no guide: the bar is rolled about its own axis between sets (on
         and off the hips), which turns the sensor with it by tens of degrees. But a bar
-        barely turns in a rep (nor when it is lifted off the hips): the rise must not turn
-        by more than ``known_pose_deg`` and must travel the range of the previous set's
-        reps."""
+        barely turns in a rep (nor when it is lifted off the hips; a concentric turns it
+        by under ``bar_max_rotation_deg``): the sensor must not have turned by more than
+        ``known_pose_deg`` in the 2 s before the rise (a dumbbell just lifted onto the
+        hips has), and the rise must travel the range of the previous set's reps."""
         poses = self._poses
         if poses is None or s.u_start is None:
             return False
@@ -1051,7 +1055,7 @@ class RepDetector:
         if self.mount == "hip":
             return (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
                     and _angle_deg(s.u_end, top) <= self.known_pose_deg)
-        if s.rotation_deg > self.known_pose_deg or self._turned_before(s) > self.known_pose_deg:
+        if self._turned_before(s) > self.known_pose_deg:
             return False
         # a full rep's range, as in the previous set (within the partial-rep band)
         ref = self._ref_amp
@@ -1121,8 +1125,8 @@ class RepDetector:
         count = None if partial else sum(1 for r in self._cur.reps if not r.partial) + 1
         new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
                    range_fraction=frac, index=len(self._cur.reps) + 1)
-        if rep is not None:
-            new.bottom_before_s = max(0.0, s.t_start_event - self._rep_end(rep))
+        if rep is not None and rep.result is not None:
+            new.bottom_before_s = rep.result.bottom_pause_s
         self._cur.reps.append(new)
         self._last_rep = new
         if not partial and s.u_start is not None and s.u_end is not None:
@@ -1131,7 +1135,7 @@ class RepDetector:
         self._phase = "top"
         if partial:
             events.append(PartialEvent(set=new.set_index, at_s=self._newest_t,
-                                       rep=self._result(new, 0.0)))
+                                       rep=self._result(new, None)))
         else:
             events.append(RepEvent(set=new.set_index, rep=count, at_s=self._newest_t,
                                    top_s=s.t_end_event, start_s=s.t_start_event,
@@ -1163,18 +1167,22 @@ class RepDetector:
         return rep.down.t_end if rep.down is not None else rep.up.t_end
 
     def _finish_rep(self, rep: _Rep, next_start: float | None) -> list:
-        bottom = 0.0 if next_start is None else max(0.0, next_start - self._rep_end(rep))
-        res = self._result(rep, bottom)
+        res = self._result(rep, next_start)
         rep.result = res
         return [RepDoneEvent(set=rep.set_index, at_s=self._newest_t, rep=res)]
 
-    def _result(self, rep: _Rep, bottom_pause_s: float) -> RepResult:
+    def _result(self, rep: _Rep, next_start: float | None) -> RepResult:
+        """``rep`` as reported; ``next_start``: when the next rep started (it ends the
+        bottom pause), if known."""
         up, down = rep.up, rep.down
         top = up.t_end_event
         descent = down.t_start_event if down is not None else top
         end = down.t_end_event if down is not None else top
+        if next_start is not None:
+            end = min(end, next_start)
         descent = max(descent, top)
         end = max(end, descent)
+        bottom_pause_s = 0.0 if next_start is None else max(0.0, next_start - end)
         flags: list[str] = []
         if rep.partial:
             flags.append(FLAG_PARTIAL_RANGE)
@@ -1240,12 +1248,8 @@ class RepDetector:
 def _meet(down: Segment | None, up: Segment) -> None:
     """A lowering's end and the next concentric's start are each extrapolated to zero speed
     (see _onset); with no pause at the bottom (a bounce) they can overlap. The turnaround is
-    one instant: both meet halfway. A lowering's end extrapolated past its data yields to
-    the concentric's start found in data."""
+    one instant: both meet halfway."""
     if down is None or up.t_start >= down.t_end:
-        return
-    if down.t_end_seen is not None and up.t_start >= down.t_end_seen:
-        down.t_end = up.t_start
         return
     mid = 0.5 * (down.t_end + up.t_start)
     down.t_end = up.t_start = min(max(mid, down.t_start), up.t_end)
