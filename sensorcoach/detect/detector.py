@@ -628,8 +628,7 @@ class RepDetector:
             # not shorten it, so the bottom pose is the farthest one just before
             b0 = max(i_lo_bound, a0 - int(0.4 * GRID_RATE_HZ))
             if b0 < a0:
-                cos_b = _clip_unit(float((u[b0:a0 + 1] @ u_end).min()))
-                rotation = max(rotation, math.degrees(math.acos(cos_b)))
+                rotation = max(rotation, _max_turn_deg(u[b0:a0 + 1], u_end))
         # plate knocks: g-level spikes in the seconds before or inside the movement (the
         # first 0.2 s may hold a bounce off the bottom, which belongs to the previous rep)
         k0 = max(i_lo_bound, at_t[2])
@@ -1068,7 +1067,7 @@ class RepDetector:
         i0, i1 = np.searchsorted(h["t_s"], [s.t_start - window_s, s.t_start]).tolist()
         if i1 <= i0 or s.u_start is None:
             return 0.0
-        return math.degrees(math.acos(_clip_unit(float((h.u[i0:i1] @ s.u_start).min()))))
+        return _max_turn_deg(h.u[i0:i1], s.u_start)
 
     def _same_pose(self, rep: _Rep, s: Segment) -> bool:
         """Within a set every rep starts where the last one ended and locks out alike."""
@@ -1292,6 +1291,11 @@ def _median(values) -> float:
 def _clip_unit(x: float) -> float:
     """``x`` clipped to [-1, 1] (a cosine); NaN stays NaN."""
     return min(max(x, -1.0), 1.0)
+
+
+def _max_turn_deg(us: np.ndarray, v: np.ndarray) -> float:
+    """The largest angle between the unit vectors ``us`` (n, 3) and ``v``, degrees."""
+    return math.degrees(math.acos(_clip_unit(float((us @ v).min()))))
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
