@@ -540,8 +540,7 @@ def test_a_bar_sets_first_rep_is_announced_at_lockout_after_the_bar_was_rolled()
     res = simulate(spec, 11)
     true_sets = res.truth["sets"]
     pipe = StreamPipeline(mount="bar")
-    events = [ev.to_dict() for c in res.recording.samples.chunks(4) for ev in pipe.feed(c)]
-    events += [ev.to_dict() for ev in pipe.finish()]
+    events = [ev.to_dict() for ev in pipe.run(res.recording.samples.chunks(4))]
     firsts = [e for e in events if e["event"] == "rep" and e["rep"] == 1]
     assert [e["set"] for e in firsts] == [1, 2, 3]
     for e, st in zip(firsts[1:], true_sets[1:], strict=True):

@@ -480,20 +480,22 @@ class RepDetector:
         the movement before it (a set's first rep is as fast as the others). Counting waits
         for the second piece's end anyway: no delay."""
         prev = self._prev_piece.get(raw.direction)
-        if prev is None:
-            return raw, self._last_seg_end_k
-        p, lo_k = prev
+        if prev is not None and self._splits_one_movement(prev[0], prev[1], raw):
+            return prev[0].joined(raw), prev[1]
+        return raw, self._last_seg_end_k
+
+    def _splits_one_movement(self, p: RawSegment, lo_k: int, raw: RawSegment) -> bool:
+        """The uncounted piece ``p`` (its onset searched from ``lo_k``) and ``raw`` are one
+        movement split by a dip of the bent tilt (see _late_join)."""
         if raw.k_start - p.k_end > self._merge_k:
-            return raw, self._last_seg_end_k
+            return False
         if self._cur is None and p.k_start - lo_k < self.front.n_still:
             # outside a set, only a movement that began a stillness window's time after
             # the movement before it ended (a set's first rep starts from the hips settled
             # at the bottom; a gait's tilt swings on from stride to stride)
-            return raw, self._last_seg_end_k
+            return False
         i0, i1, gap = self._rate_span(p.k_end, raw.k_start, raw.direction)
-        if i1 > i0 and _turned_back_deg(gap) >= SPLIT_DIP_MAX_DEG:
-            return raw, self._last_seg_end_k
-        return p.joined(raw), lo_k
+        return not (i1 > i0 and _turned_back_deg(gap) >= SPLIT_DIP_MAX_DEG)
 
     def _may_continue(self, raw: RawSegment) -> bool:
         """Over the look-ahead after ``raw`` the rate turned back by less than
