@@ -102,7 +102,8 @@ class Segment:
     peak_frac: float  # where in the segment the rate peaked (0 start .. 1 end)
     u_start: np.ndarray | None = None  # gravity direction before / after, sensor frame
     u_end: np.ndarray | None = None
-    walked_before: bool = False  # step impacts in the seconds before the movement
+    walked_before: bool = False  # step impacts or cadence in the seconds before
+    stepped_before: bool = False  # a step cadence in the seconds before (never a rep's)
     #: the times reported, where they differ from ``t_start`` / ``t_end`` (from the rate,
     #: which decide what the movement is: a walking stride's impacts have acceleration
     #: lobes too; see RepDetector._refine): the start from the vertical acceleration's
@@ -654,6 +655,7 @@ class RepDetector:
             direction = raw.direction
         else:
             direction = self._hip_direction(raw.direction, dz)
+        before = slice(max(0, at_t[3]), max(0, at_t[4]))  # the 2 s before the start
         # the times reported: a movement's start and a rise's lockout from the
         # acceleration's own lobes (see _lobe_onset)
         trusted = ch == "bar" or gyro_pose
@@ -678,8 +680,8 @@ class RepDetector:
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t_w[ip_w]) - delay - t_start) / (t_end - t_start),
                        u_start=u[a0].copy(), u_end=np.array(u_end, dtype=float),
-                       walked_before=bool(h["walking"][
-                           max(0, at_t[3]):max(0, at_t[4])].any()))
+                       walked_before=bool(h["walking"][before].any()),
+                       stepped_before=bool(h["stepping"][before].any()))
 
     def _lobe_onset(self, t_rate: float, t_mid: float, sign: int, i_lo: int, i_hi: int, *,
                     backward: bool) -> float | None:
@@ -909,8 +911,11 @@ class RepDetector:
         if (self.mount == "bar" and rep is not None and rep.down is None
                 and s.t_start <= self._moved_until(rep) + self.set_gap_s):
             rep.down = self._unseen_lowering(rep.up, s.t_start)
-        # set membership
-        if rep is not None and (s.t_start - self._moved_until(rep) > self.set_gap_s):
+        # set membership: a long gap ends a set, and so does a step cadence (the lifter
+        # got up and walked off; a rep's bounce off the bottom may feel like a step
+        # impact, but reps never come at a walking cadence)
+        if rep is not None and (s.t_start - self._moved_until(rep) > self.set_gap_s
+                                or s.stepped_before):
             events.extend(self._close_set(at_s=self._newest_t))
             rep = None
         if rep is None:

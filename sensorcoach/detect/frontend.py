@@ -221,22 +221,46 @@ class _SteppedMedian:
 
 
 class _Walking:
-    """1 where walking: at least ``min_steps`` step impacts within the trailing ``window``
-    samples. An impact is the high-passed ``|f|`` rising above ``impact_g``; a single knock,
-    sitting down or the bar landing on the hips is one impact, not walking.
+    """1 where walking, by either of two cues within the trailing ``window`` samples:
+
+    * at least ``min_steps`` step impacts: the high-passed ``|f|`` rising above
+      ``impact_g`` (a single knock, sitting down or the bar landing on the hips is one
+      impact, not walking). Sharp heel strikes need a high sample rate to show;
+    * a step cadence: the vertical acceleration swinging from below ``-swing_g`` to above
+      ``+swing_g`` at least ``min_swings`` times. Walking moves the body's centre up and
+      down once per step, about two steps a second, with vertical accelerations of a few
+      tenths of a g, at any sample rate. A hip thrust swings once per rep (a rep takes
+      two seconds at the very least), so a window of three seconds holds two at most.
     """
 
-    def __init__(self, window: int, *, impact_g: float = 0.15, min_steps: int = 3):
+    def __init__(self, window: int, *, impact_g: float = 0.15, min_steps: int = 3,
+                 swing_g: float = 0.1, min_swings: int = 4):
         self.impact_g, self.min_steps = impact_g, min_steps
+        self.swing_g, self.min_swings = swing_g, min_swings
         self.count = _TrailingSum(window)
+        self.swings = _TrailingSum(window)
         self.prev = False
+        self.low = False  # the vertical acceleration was last beyond -swing_g (not +)
 
-    def __call__(self, hf_g: np.ndarray) -> np.ndarray:
+    def __call__(self, hf_g: np.ndarray, az_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Walking by either cue, and by the step cadence alone (a lifter's bounce off the
+        bottom is an impact, never a cadence)."""
         above = hf_g > self.impact_g
         prev = np.concatenate([[self.prev], above[:-1]])
         self.prev = bool(above[-1])
         rising = (above & ~prev).astype(np.int64)
-        return (self.count(rising) >= self.min_steps).astype(np.int64)
+        # Schmitt trigger on the vertical acceleration: its state is the side it was last
+        # beyond (carried over from the previous chunk before the first)
+        side = np.where(az_g > self.swing_g, 0, np.where(az_g < -self.swing_g, 1, -1))
+        idx = np.arange(len(side))
+        last = np.maximum.accumulate(np.where(side >= 0, idx, -1))
+        low = np.where(last >= 0, side[np.maximum(last, 0)] == 1, self.low)
+        low_before = np.concatenate([[self.low], low[:-1]])
+        self.low = bool(low[-1])
+        swing = (low_before & ~low).astype(np.int64)  # from below -swing_g to above +swing_g
+        cadence = self.swings(swing) >= self.min_swings
+        return ((self.count(rising) >= self.min_steps) | cadence).astype(np.int64), \
+            cadence.astype(np.int64)
 
 
 class Resampler:
@@ -315,7 +339,8 @@ class Features:
     gyr_dps: np.ndarray  # (n, 3) low-passed angular rate, sensor frame; NaN without a gyro
     az_mps2: np.ndarray  # vertical acceleration estimate (m - rest) * g, slow rest level
     tilt_rate_dps: np.ndarray | None  # its smoothed derivative (hip)
-    walking: np.ndarray  # 1 where step impacts were felt in the trailing second
+    walking: np.ndarray  # 1 where step impacts or a step cadence were felt (trailing 3 s)
+    stepping: np.ndarray  # 1 where a step cadence was (trailing 3 s)
     at_rest: np.ndarray | None  # 1 where |f| is steady and at its rest level (bar)
 
     def __len__(self) -> int:
@@ -439,11 +464,13 @@ class FrontEnd:
             rate = self._tilt_rate(u, gyr, gyr_known=gyr_known)
         # impacts stand out of |f| against its low-passed level, compared at the same
         # moment (the filter's delay would make every fast smooth rep an "impact")
-        walking = self._walking(self._raw_delayed(np.clip(raw_m, 0.0, 3.0)) - m)
+        walking, stepping = self._walking(
+            self._raw_delayed(np.clip(raw_m, 0.0, 3.0)) - m, m - rest)
         gyr_dps = (gyr if gyr is not None and gyr_known
                    else np.full((len(k), 3), np.nan))
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
-                         tilt_rate_dps=rate, walking=walking, at_rest=at_rest)
+                         tilt_rate_dps=rate, walking=walking, stepping=stepping,
+                         at_rest=at_rest)
         return feats, gaps
 
     def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None, *,

@@ -6,7 +6,7 @@ import numpy as np
 
 from .frontend import Features
 
-_FIELDS = ("k", "t_s", "raw_m_g", "az_mps2", "walking")
+_FIELDS = ("k", "t_s", "raw_m_g", "az_mps2", "walking", "stepping")
 
 
 class History:
