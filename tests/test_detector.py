@@ -588,9 +588,10 @@ def test_reported_rep_times_are_in_order(path, analyses):
 def test_walking_shows_as_a_step_cadence_at_low_sample_rates(seed):
     """At 25 Hz a heel strike's impact is smeared below the impact cue's level, but walking
     still moves the body up and down about twice a second. The front end's step-cadence cue
-    must be on for most of every walk the simulator made (after its first 2.5 s: three
-    steps are needed), and off in the 2 s before every rep of every set (reps are never at
-    a walking cadence). Walk and rep times are the simulator's."""
+    must be on for most of every walk the simulator made (after its first 2.5 s: four
+    swings are needed), and off in the 2 s before every rep of every set (reps are never at
+    a walking cadence), and the same bits whatever the chunking. Walk and rep times are the
+    simulator's."""
     from sensorcoach.detect.frontend import FrontEnd
     from sensorcoach.sim import random_spec, simulate
 
@@ -608,6 +609,12 @@ def test_walking_shows_as_a_step_cadence_at_low_sample_rates(seed):
         for rep in st["reps"]:
             before = (t >= rep["start_s"] - 2.0) & (t <= rep["start_s"])
             assert not feats.stepping[before].any(), rep["start_s"]
+    # chunk-exact: the trigger's state crosses chunk boundaries
+    fe = FrontEnd()
+    parts = [fe.push(c)[0] for c in _random_chunks(res.recording.samples,
+                                                   np.random.default_rng(seed))]
+    assert np.array_equal(np.concatenate([f.stepping for f in parts if f is not None]),
+                          feats.stepping)
 
 
 def test_walking_at_25_hz_opens_no_set():
