@@ -6,6 +6,7 @@ Ground truth comes from how each recording was made (the simulator's known event
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -96,6 +97,20 @@ def test_bar_range_and_velocity():
     assert errs_rom, "bar reps must report a range of motion"
     assert np.median(np.abs(errs_rom)) <= 0.04
     assert np.median(np.abs(errs_v)) <= 0.06
+
+
+@functools.cache
+def _simulated(seed: int):
+    """The simulator's random session for ``seed`` (read-only: shared between tests)."""
+    from sensorcoach.sim import random_spec, simulate
+
+    return simulate(random_spec(np.random.default_rng(seed)), seed)
+
+
+def _assert_counts_as_truth(an, truth: dict) -> None:
+    """Every set's full-rep count as the simulator made it, and no invented rep."""
+    assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in truth["sets"]]
+    assert score(an, truth).fp == 0
 
 
 def _random_chunks(samples: SampleChunk, rng: np.random.Generator):
@@ -193,10 +208,9 @@ def test_fast_reps_without_gyro_are_not_split():
     acceleration makes the tilt rate dip below zero mid-concentric, which once split each
     rep into two uncounted pieces (recall 0.78 on this simulated session). Ground truth is
     the simulator's; the floor is well under what the joined pieces give."""
-    from sensorcoach.sim import random_spec, simulate
 
     seed = 5100047  # a development seed: the session that showed the split
-    res = simulate(random_spec(np.random.default_rng(seed)), seed)
+    res = _simulated(seed)
     assert not res.truth["spec"]["gyro"] and res.truth["spec"]["mount"] == "hip"
     s = score(analyze_recording(res.recording), res.truth)
     assert s.recall >= 0.85 and s.precision >= 0.95, (s.tp, s.fp, s.fn)
@@ -206,10 +220,9 @@ def test_small_chunks_do_not_time_a_set_out_mid_movement():
     """A bar movement still below the segmenter's entry speed is under way: a set must not
     time out in the middle of it. In 37-sample chunks it did on this simulated session
     (and a held partial rep then crashed the detector). Live equals offline."""
-    from sensorcoach.sim import random_spec, simulate
 
     seed = 5100061  # a simulated session, bar mount, that showed the crash
-    rec = simulate(random_spec(np.random.default_rng(seed)), seed).recording
+    rec = _simulated(seed).recording
     offline = [len(s.full_reps) for s in analyze_recording(rec).sets]
     pipe = StreamPipeline(mount=rec.mount)
     events = [e for c in rec.samples.chunks(37) for e in pipe.feed(c)] + pipe.finish()
@@ -487,16 +500,14 @@ def test_fast_reps_without_pauses_are_judged_by_rotation_in_a_set():
     rise integrated from ``|f|`` came out at 0.8-1.0 m, beyond what a hip thrust can rise,
     and the reps went uncounted. Inside a set a rise through the set's range of rotation
     counts. Ground truth is the simulator's."""
-    from sensorcoach.sim import random_spec, simulate
 
     seed = 5200031  # a development seed: the session that showed it
-    res = simulate(random_spec(np.random.default_rng(seed)), seed)
+    res = _simulated(seed)
     spec = res.truth["spec"]
     assert (not spec["gyro"] and spec["mount"] == "hip" and spec["variant"] == "banded"
             and list(spec["tempo_s"]) == [1, 0, 1, 1] and spec["sample_rate_hz"] == 52)
     an = analyze_recording(res.recording)
-    assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in res.truth["sets"]]
-    assert score(an, res.truth).fp == 0
+    _assert_counts_as_truth(an, res.truth)
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -515,8 +526,7 @@ def test_fast_reps_on_an_accelerometer_only_hip_belt_are_counted(seed):
                            gyro=False, fault_rates={})
     res = simulate(spec, seed)
     an = analyze_recording(res.recording)
-    assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in res.truth["sets"]]
-    assert score(an, res.truth).fp == 0
+    _assert_counts_as_truth(an, res.truth)
     # no partial rep made, none invented (score counts full reps only)
     assert not any(r.partial for s in an.sets for r in s.reps)
     # the new rules run in the streaming detector: live-like chunks give the same result
@@ -593,9 +603,8 @@ def test_walking_shows_as_a_step_cadence_at_low_sample_rates(seed):
     a walking cadence), and the same bits whatever the chunking. Walk and rep times are the
     simulator's."""
     from sensorcoach.detect.frontend import FrontEnd
-    from sensorcoach.sim import random_spec, simulate
 
-    res = simulate(random_spec(np.random.default_rng(seed)), seed)
+    res = _simulated(seed)
     assert res.recording.sample_rate_hz == 25.0 and res.truth["spec"]["mount"] == "hip"
     feats, _ = FrontEnd().push(res.recording.samples)
     t = feats.t_s
@@ -622,10 +631,8 @@ def test_walking_at_25_hz_opens_no_set():
     between sets swung the tilt like reps and, with the impact cue blind at this rate,
     opened a set of walking "reps". Every set's full-rep count and no invented rep,
     against the simulator's truth."""
-    from sensorcoach.sim import random_spec, simulate
 
     seed = 5200065
-    res = simulate(random_spec(np.random.default_rng(seed)), seed)
+    res = _simulated(seed)
     an = analyze_recording(res.recording)
-    assert [len(s.full_reps) for s in an.sets] == [s["full_reps"] for s in res.truth["sets"]]
-    assert score(an, res.truth).fp == 0
+    _assert_counts_as_truth(an, res.truth)

@@ -619,7 +619,8 @@ class RepDetector:
         cut = t_end_move != t_end  # the movement proper ended with its first piece
         t_end = t_end_move
         u_end = u[a1]
-        gyro_pose = bool(ch == "hip" and a1 > a0 and np.isfinite(h.gyr_dps[a0:a1]).all())
+        gyro_pose = bool(ch == "hip" and self.front.has_gyro and a1 > a0
+                         and np.isfinite(h.gyr_dps[a0:a1]).all())
         if gyro_pose and t_end - t_start <= self.gyro_pose_max_s:
             # the hips' own deceleration at lockout bends the accelerometer's direction
             # (tens of degrees in a fast rep); the gyro carries the start pose over instead
@@ -664,7 +665,7 @@ class RepDetector:
                                         backward=True)
         t_end_report = None
         if direction > 0 and not cut:
-            t_end_report = self._lobe_onset(t_end, mid, -direction, i_lo_bound, i_lim,
+            t_end_report = self._lobe_onset(t_end, mid, direction, i_lo_bound, i_lim,
                                             backward=False)
         elif direction < 0 and not cut and trusted:
             # a lowering's rate fades slowly into the bottom (gravity is let in gently):
@@ -683,10 +684,11 @@ class RepDetector:
                        walked_before=bool(h["walking"][before].any()),
                        stepped_before=bool(h["stepping"][before].any()))
 
-    def _lobe_onset(self, t_rate: float, t_mid: float, sign: int, i_lo: int, i_hi: int, *,
-                    backward: bool) -> float | None:
+    def _lobe_onset(self, t_rate: float, t_mid: float, direction: int, i_lo: int,
+                    i_hi: int, *, backward: bool) -> float | None:
         """A movement's start (``backward``) or end refined: where the vertical
-        acceleration's strongest lobe of sign ``sign`` leaves zero or comes back to it,
+        acceleration's strongest lobe that starts (brakes) a movement going ``direction``
+        leaves zero or comes back to it,
         looked for between the time ``t_rate`` the rate gives, widened by
         :data:`ACC_LOBE_REACH_S`, and the movement's middle ``t_mid`` (history positions
         ``i_lo`` .. ``i_hi`` at most: the data the decision is made on); ``None`` when no
@@ -709,7 +711,7 @@ class RepDetector:
         if i1 - i0 < 3:
             return None
         tt = h["t_s"][i0:i1 + 1]
-        a = h["az_mps2"][i0:i1 + 1] * sign
+        a = h["az_mps2"][i0:i1 + 1] * (direction if backward else -direction)
         ip = int(np.argmax(a))
         peak = float(a[ip])
         lo, hi = ONSET_LEVELS
@@ -894,12 +896,13 @@ class RepDetector:
                     if s.amp >= 0.3 * rep.up.amp:
                         rep.down = s
                         self._phase = "eccentric"
-                elif rep.down is not None and s.t_start - rep.down.t_end < 0.5:
-                    rep.down = s if s.amp > rep.down.amp else rep.down
                 elif rep.down is not None:
-                    up = self._unseen_rise(rep, s)
-                    if up is not None:
-                        return events + self._count_lowered(up, s)
+                    if s.t_start - rep.down.t_end < 0.5:
+                        rep.down = s if s.amp > rep.down.amp else rep.down
+                    else:
+                        up = self._unseen_rise(rep, s)
+                        if up is not None:
+                            return events + self._count_lowered(up, s)
             return events
         # rising segment: a concentric?
         if not self._is_concentric(s):
@@ -1057,15 +1060,14 @@ class RepDetector:
         poses = self._poses
         if poses is None or s.u_start is None:
             return False
-        bottom, top = poses
         if self.mount == "hip":
+            bottom, top = poses
             return (_angle_deg(s.u_start, bottom) <= self.known_pose_deg
                     and _angle_deg(s.u_end, top) <= self.known_pose_deg)
-        if self._turned_before(s) > self.known_pose_deg:
-            return False
         # a full rep's range, as in the previous set (within the partial-rep band)
         ref = self._ref_amp
-        return ref is not None and self._like_range(s.amp, ref)
+        return (ref is not None and self._like_range(s.amp, ref)
+                and self._turned_before(s) <= self.known_pose_deg)
 
     def _turned_before(self, s: Segment, window_s: float = 2.0) -> float:
         """How far the sensor had turned from ``s``'s starting pose in the ``window_s``
@@ -1131,7 +1133,7 @@ class RepDetector:
         count = None if partial else sum(1 for r in self._cur.reps if not r.partial) + 1
         new = _Rep(up=s, set_index=self._cur.index, partial=partial, count=count,
                    range_fraction=frac, index=len(self._cur.reps) + 1)
-        if rep is not None and rep.result is not None:
+        if rep is not None:  # finished above
             new.bottom_before_s = rep.result.bottom_pause_s
         self._cur.reps.append(new)
         self._last_rep = new
@@ -1181,7 +1183,7 @@ class RepDetector:
         """``rep`` as reported; ``next_start``: when the next rep started (it ends the
         bottom pause), if known."""
         up, down = rep.up, rep.down
-        top = up.t_end_event
+        start, top = up.t_start_event, up.t_end_event
         descent = down.t_start_event if down is not None else top
         end = down.t_end_event if down is not None else top
         if next_start is not None:
@@ -1204,9 +1206,9 @@ class RepDetector:
                 and down.peak_frac >= 0.6):
             flags.append(FLAG_BOUNCE)
         report_kin = self.mount == "bar"
-        conc = top - up.t_start_event
+        conc = top - start
         return RepResult(
-            index=rep.index, start_s=up.t_start_event, top_s=top, descent_s=descent,
+            index=rep.index, start_s=start, top_s=top, descent_s=descent,
             end_s=end,
             bottom_pause_s=bottom_pause_s,
             rom_m=up.dz_m if report_kin else None,

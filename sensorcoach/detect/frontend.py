@@ -452,7 +452,8 @@ class FrontEnd:
         floor = self._noise_floor(std)
         still = ((std < np.maximum(self.still_std_g, 2.0 * floor)) & full).astype(np.int64)
         rest = self._rest(m, still)
-        az = (m - rest) * STANDARD_GRAVITY_MPS2
+        dm = m - rest  # vertical acceleration, g
+        az = dm * STANDARD_GRAVITY_MPS2
         at_rest = rate = None  # computed only for a mount that reads them
         if "bar" in self.mounts:
             # a rest candidate: steady AND at the rest level (the flat extremum of a smooth
@@ -465,7 +466,7 @@ class FrontEnd:
         # impacts stand out of |f| against its low-passed level, compared at the same
         # moment (the filter's delay would make every fast smooth rep an "impact")
         walking, stepping = self._walking(
-            self._raw_delayed(np.clip(raw_m, 0.0, 3.0)) - m, m - rest)
+            self._raw_delayed(np.clip(raw_m, 0.0, 3.0)) - m, dm)
         gyr_dps = (gyr if gyr is not None and gyr_known
                    else np.full((len(k), 3), np.nan))
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
