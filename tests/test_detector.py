@@ -33,11 +33,6 @@ WIDER_TOP_S_FLOOR = {
                                                "hips' own deceleration bends the gravity "
                                                "direction, lockouts are found ~0.3 s early"),
 }
-#: one set too many or too few (reviewed, open in issue 2)
-KNOWN_WRONG_SET_COUNT = {
-    "hip_single_leg_2x10_slow_acc_52hz": "a 20-degree movement before the first set, "
-                                         "lowered again, is taken for a set of one rep",
-}
 
 
 @pytest.mark.parametrize("path", RECS, ids=[p.stem for p in RECS])
@@ -50,10 +45,7 @@ def test_reps_match_ground_truth(path, analyses):
     analysis, _ = analyses(path)
     truth = load_truth(path)
     s = score(analysis, truth)
-    if path.stem in KNOWN_WRONG_SET_COUNT:
-        assert abs(len(analysis.sets) - len(truth["sets"])) <= 1
-    else:
-        assert len(analysis.sets) == len(truth["sets"])
+    assert len(analysis.sets) == len(truth["sets"])
     assert s.recall >= 0.7 and s.precision >= 0.85, (s.tp, s.fp, s.fn)
     top_floor_s, why = WIDER_TOP_S_FLOOR.get(path.stem, (0.25, ""))
     assert np.median(np.abs(s.errors["top_s"])) <= top_floor_s, why

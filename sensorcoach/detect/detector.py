@@ -200,6 +200,13 @@ class RepDetector:
     max_hold_s, confirm_fraction : float
         The first rep of a set is counted once its lowering (at least ``confirm_fraction``
         of its range, starting within ``max_hold_s`` of lockout) confirms it.
+    walk_off_s : float
+        ... and unless a step cadence sets in within this after its lowering: a walk's first
+        strides swing the hips like a rep (half a second to a second into the walk), and
+        the cadence cue knows a walk after four steps (about two seconds). Nobody walks
+        off within seconds of a rep's lowering: a heavy single is followed by rolling the
+        bar off, sitting up and getting up. Segments after a held first rep wait for this
+        much more data.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and a full-range rep must lock out within it of the set's last full
@@ -242,6 +249,7 @@ class RepDetector:
                  max_eccentric_s: float = 6.0,
                  no_top_pause_s: float = 0.25, fast_eccentric_s: float = 0.6,
                  max_hold_s: float = 8.0, confirm_fraction: float = 0.5,
+                 walk_off_s: float = 2.0,
                  pose_match_deg: float = 25.0, known_pose_deg: float = 15.0,
                  bounce_acc_g: float = 0.4, knock_g: float = 3.0, knock_window_s: float = 3.0,
                  lookahead_s: float | None = None, merge_s: float = 0.2,
@@ -270,6 +278,8 @@ class RepDetector:
         self.bounce_acc_g = bounce_acc_g
         self.knock_g = knock_g
         self.max_hold_s = max_hold_s
+        self.walk_off_s = walk_off_s
+        self._walk_off_k = int(round(walk_off_s * GRID_RATE_HZ))
         self.confirm_fraction = confirm_fraction
         self.pose_match_deg = pose_match_deg
         self.known_pose_deg = known_pose_deg
@@ -298,8 +308,6 @@ class RepDetector:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1],
                                         exit_frac=ONSET_LEVELS[0])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
-        self._delay = (self.front.delay_acc_s if self.mount == "bar"
-                       else self.front.delay_tilt_rate_s)
         self._pending: list[RawSegment] = []  # closed raw segments, by k_end
         self._last_seg_end_k = -10**9
         #: the last uncounted hip movement each way and the search bound before it
@@ -418,7 +426,9 @@ class RepDetector:
                 if k_settled is None:
                     break
             k_limit = k_settled + self._lookahead_k
-            if not final and k_limit > k_have:
+            # a held first rep's lowering is judged on the seconds after it too (walk_off_s)
+            k_wait = k_limit + (self._walk_off_k if self._first is not None else 0)
+            if not final and k_wait > k_have:
                 break
             self._pending.pop(0)
             # a set times out at a moment fixed by the stream, not by where a chunk ended
@@ -593,7 +603,9 @@ class RepDetector:
         t_off_free = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False,
                             clamp=False)
         t_off = min(t_off_free, float(t_w[i_lim - w]))
-        delay = self._delay
+        # the rate's filter delay (a hip's depends on the stream's gyro: known by now)
+        delay = (self.front.delay_acc_s if self.mount == "bar"
+                 else self.front.delay_tilt_rate_s)
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
             return None
@@ -847,6 +859,16 @@ class RepDetector:
         return (min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 
+    def _turns_like_a_rep(self, s: Segment) -> bool:
+        """Hip belt: ``s`` turns the pelvis through a hip thrust's range in a concentric's
+        time, whatever its rise estimate. Without a gyro, the hips' own acceleration at
+        the start of a fast rep bends the accelerometer's tilt back, its onset is found
+        late and the rise integrated from there comes out short."""
+        dur = s.t_end - s.t_start
+        return (self.mount == "hip" and not self.front.has_gyro and not s.knock
+                and self.min_concentric_s <= dur <= self.max_concentric_s
+                and self.hip_min_deg <= s.amp <= self.hip_max_deg and s.dz_m > 0)
+
     def _lowers(self, s: Segment, up: Segment) -> bool:
         """``s`` moves back the way ``up`` came. On a hip mount the tilt direction says so
         exactly (the rise estimate of a rotating pelvis is only rough)."""
@@ -871,7 +893,10 @@ class RepDetector:
         if first is not None:
             if s.t_start > first.t_end + self._unseen_hold_s:
                 self._first = None  # held too long: it was not a rep
-            elif self._confirms(s, first):
+            elif self._confirms_first(s, first):
+                self._first = None
+                if self._walks_off(first, s):
+                    return events  # the first strides of a walk
                 # the lowering confirms the first rep of a set
                 return events + self._count_lowered(first, s)
         pend, self._partial = self._partial, None
@@ -910,6 +935,15 @@ class RepDetector:
                 events.extend(self._close_set(at_s=self._newest_t))
             elif rep is not None and self.mount == "hip":
                 self._rises.append(s)
+            elif (rep is None and self._first is not None and not s.walked_before
+                  and self._turns_like_a_rep(s)
+                  and _angle_deg(s.u_start, self._first.u_end) <= self.known_pose_deg):
+                # the held "concentric" ended where this starts (lying back ends in the
+                # bottom pose): the hips cannot rise twice without coming down in between,
+                # so it was not a rep, and this one's rise estimate failed (see
+                # _turns_like_a_rep). Held instead; its lowering must bring the pelvis back
+                # (_confirms_first)
+                self._first = s
             return events
         if (self.mount == "bar" and rep is not None and rep.down is None
                 and s.t_start <= self._moved_until(rep) + self.set_gap_s):
@@ -1039,6 +1073,27 @@ class RepDetector:
         return (self._lowers(s, up)
                 and up.t_end - 0.05 <= s.t_start <= up.t_end + self.max_hold_s
                 and s.amp >= self.confirm_fraction * up.amp)
+
+    def _confirms_first(self, s: Segment, up: Segment) -> bool:
+        """``s`` is the lowering of the held first concentric ``up`` of a set. On a hip belt
+        it also takes a concentric's time at least (gravity lets the hips down at under
+        1 g: a quick settle's bent tilt swings faster) and brings the pelvis back to within
+        ``1 - confirm_fraction`` of ``up``'s range of where ``up`` started (lying back ends
+        in the bottom pose and the settling after it moves about there; sensor handling
+        turns it anywhere)."""
+        if not self._confirms(s, up):
+            return False
+        if self.mount == "bar":
+            return True
+        return (s.t_end - s.t_start >= self.min_concentric_s
+                and _angle_deg(s.u_end, up.u_start) <= (1.0 - self.confirm_fraction) * up.amp)
+
+    def _walks_off(self, up: Segment, down: Segment) -> bool:
+        """A step cadence from the start of ``up`` until ``walk_off_s`` after its lowering
+        ``down`` ended: the first strides of a walk, not a rep."""
+        h = self.hist
+        i0, i1 = np.searchsorted(h["t_s"], [up.t_start, down.t_end + self.walk_off_s])
+        return bool(h["stepping"][i0:i1].any())
 
     def _count_lowered(self, up: Segment, down: Segment) -> list:
         before = self._last_rep
