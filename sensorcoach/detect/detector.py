@@ -199,14 +199,16 @@ class RepDetector:
         after lockout (the set stays open).
     max_hold_s, confirm_fraction : float
         The first rep of a set is counted once its lowering (at least ``confirm_fraction``
-        of its range, starting within ``max_hold_s`` of lockout) confirms it.
+        of its range, starting within ``max_hold_s`` of lockout) confirms it; on a hip belt
+        that lowering must also bring the pelvis back to within ``1 - confirm_fraction`` of
+        the range of where it started (see _confirms_first).
     walk_off_s : float
-        ... and unless a step cadence sets in within this after its lowering: a walk's first
-        strides swing the hips like a rep (half a second to a second into the walk), and
-        the cadence cue knows a walk after four steps (about two seconds). Nobody walks
-        off within seconds of a rep's lowering: a heavy single is followed by rolling the
-        bar off, sitting up and getting up. Segments after a held first rep wait for this
-        much more data.
+        ... and unless a step cadence is felt from its start until this long after its
+        lowering: a walk's first strides swing the hips like a rep (half a second to a
+        second into the walk), and the cadence cue knows a walk after four steps (about two
+        seconds). Nobody walks off within seconds of a rep's lowering: a heavy single is
+        followed by rolling the bar off, sitting up and getting up. While a first rep is
+        held, every segment waits for this much more data.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and a full-range rep must lock out within it of the set's last full
@@ -308,6 +310,8 @@ class RepDetector:
             self._segmenter = Segmenter(enter=enter_exit[0], exit=enter_exit[1],
                                         exit_frac=ONSET_LEVELS[0])
         self._rate_key = "vbar_mps" if self.mount == "bar" else "tilt_rate_dps"
+        self._delay = (self.front.delay_acc_s if self.mount == "bar"
+                       else self.front.delay_tilt_rate_s)
         self._pending: list[RawSegment] = []  # closed raw segments, by k_end
         self._last_seg_end_k = -10**9
         #: the last uncounted hip movement each way and the search bound before it
@@ -426,7 +430,8 @@ class RepDetector:
                 if k_settled is None:
                     break
             k_limit = k_settled + self._lookahead_k
-            # a held first rep's lowering is judged on the seconds after it too (walk_off_s)
+            # while a first rep is held, the segment that may be its lowering is judged on
+            # the seconds after it too (walk_off_s)
             k_wait = k_limit + (self._walk_off_k if self._first is not None else 0)
             if not final and k_wait > k_have:
                 break
@@ -603,9 +608,7 @@ class RepDetector:
         t_off_free = _onset(t_w, r, ip_off_w, i_lim - w, r_off, lo, hi, backward=False,
                             clamp=False)
         t_off = min(t_off_free, float(t_w[i_lim - w]))
-        # the rate's filter delay (a hip's depends on the stream's gyro: known by now)
-        delay = (self.front.delay_acc_s if self.mount == "bar"
-                 else self.front.delay_tilt_rate_s)
+        delay = self._delay
         t_start, t_end = t_on - delay, t_off - delay
         if t_end <= t_start:
             return None
@@ -936,13 +939,13 @@ class RepDetector:
             elif rep is not None and self.mount == "hip":
                 self._rises.append(s)
             elif (rep is None and self._first is not None and not s.walked_before
-                  and self._turns_like_a_rep(s)
+                  and s.tilt_dir == self._first.tilt_dir and self._turns_like_a_rep(s)
                   and _angle_deg(s.u_start, self._first.u_end) <= self.known_pose_deg):
-                # the held "concentric" ended where this starts (lying back ends in the
-                # bottom pose): the hips cannot rise twice without coming down in between,
-                # so it was not a rep, and this one's rise estimate failed (see
-                # _turns_like_a_rep). Held instead; its lowering must bring the pelvis back
-                # (_confirms_first)
+                # the held "concentric" ended where this starts, tilting the same way (lying
+                # back ends in the bottom pose): the hips cannot rise twice without coming
+                # down in between, so it was not a rep, and this one's rise estimate failed
+                # (see _turns_like_a_rep). Held instead; its lowering must bring the pelvis
+                # back (_confirms_first)
                 self._first = s
             return events
         if (self.mount == "bar" and rep is not None and rep.down is None

@@ -366,17 +366,7 @@ class FrontEnd:
     tilt_ref_hz : float
         Corner of the slow mean orientation and of the arc-direction estimate.
     rate_lp_hz : float
-        Low-pass corner of the tilt rate with a gyroscope.
-    rate_lp_acc_hz : float
-        ... and without one. The accelerometer's tilt is bent by the hips' own horizontal
-        acceleration ``a_h`` by ``a_h / g`` radians, so its rate carries the jerk
-        ``j_h / g``. For a movement of angular frequency ``w`` on the hip-thrust arc (the
-        hips swing about the shoulders on the bench, radius ``R`` ~0.5 m, their path tilted
-        a few tens of degrees from vertical: ``a_h`` ~ 0.5 ``a_z``) that term grows as
-        ``w^2 R / 2g`` times the rotation rate: it overtakes it above about
-        ``sqrt(2g / R) / 2pi`` ~ 1 Hz, the arc's pendulum frequency, and splits a fast
-        concentric into pieces turning back and forth. A rep's rotation is a lobe of 0.5-4
-        s (below ~1 Hz); a lower corner keeps it and cuts the bending above.
+        Low-pass corner of the tilt rate.
     gyro_crossover_hz : float
         With a gyroscope, the tilt rate comes from the accelerometer below this frequency
         and from the gyroscope above it.
@@ -389,7 +379,6 @@ class FrontEnd:
                  rest_median_s: float = 6.0, still_window_s: float = 0.3,
                  still_std_g: float = 0.006, rest_tol_g: float = 0.008,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
-                 rate_lp_acc_hz: float = 1.5,
                  gyro_crossover_hz: float = 0.5,
                  rate_hz: float = GRID_RATE_HZ, mounts: tuple[str, ...] = ("hip", "bar")):
         from scipy.signal import butter
@@ -411,9 +400,7 @@ class FrontEnd:
                                            int(round(0.25 * fs)))
         self._u_slow = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
         self._cov = _Sos(butter(2, tilt_ref_hz, fs=fs, output="sos"))
-        # the tilt rate's low-pass, with and without a gyroscope (see ``push``)
-        self._rate_lp_hz = {True: rate_lp_hz, False: rate_lp_acc_hz}
-        self._rate_lp: _Sos | None = None
+        self._rate_lp = _Sos(butter(2, rate_lp_hz, fs=fs, output="sos"))
         self._walking = _Walking(int(3 * fs))
         self._cf_lo = _Sos(butter(1, gyro_crossover_hz, fs=fs, output="sos"))
         self._stream_gyr: bool | None = None  # decided by the first chunk
@@ -426,20 +413,13 @@ class FrontEnd:
         # event times. Derived from the filter designs, not from data.
         self.delay_acc_s = _group_delay_s(butter(2, lp_hz, fs=fs), fs)
         self._raw_delayed = _Delay(int(round(self.delay_acc_s * fs)))
-        self._delay_tilt_rate_by_gyro = {
-            gyro: self.delay_acc_s + 0.5 / fs + _group_delay_s(butter(2, f_hz, fs=fs), fs)
-            for gyro, f_hz in self._rate_lp_hz.items()}
+        self.delay_tilt_rate_s = (self.delay_acc_s + 0.5 / fs
+                                  + _group_delay_s(butter(2, rate_lp_hz, fs=fs), fs))
 
     @property
     def has_gyro(self) -> bool:
         """The stream carries gyro data (decided by its first chunk)."""
         return bool(self._stream_gyr)
-
-    @property
-    def delay_tilt_rate_s(self) -> float:
-        """Low-frequency group delay of the tilt rate (s); its low-pass depends on whether
-        the stream has a gyroscope (decided by its first chunk)."""
-        return self._delay_tilt_rate_by_gyro[self.has_gyro]
 
     def push(self, chunk: SampleChunk) -> tuple[Features | None, list]:
         # the first chunk decides whether the stream has a gyroscope; a live stream may
@@ -447,10 +427,6 @@ class FrontEnd:
         # missing gyro reads zero and is marked unknown (NaN) in ``gyr_dps``
         if self._stream_gyr is None:
             self._stream_gyr = chunk.gyr_dps is not None
-            from scipy.signal import butter
-
-            self._rate_lp = _Sos(butter(2, self._rate_lp_hz[self._stream_gyr],
-                                        fs=self.rate_hz, output="sos"))
         has_gyr = self._stream_gyr
         gyr_known = chunk.gyr_dps is not None  # this chunk carries gyro data
         gyr_in = chunk.gyr_dps
