@@ -430,9 +430,11 @@ class RepDetector:
                 if k_settled is None:
                     break
             k_limit = k_settled + self._lookahead_k
-            # while a first rep is held, the segment that may be its lowering is judged on
-            # the seconds after it too (walk_off_s)
-            k_wait = k_limit + (self._walk_off_k if self._first is not None else 0)
+            # while a first rep is held, a segment that may be its lowering is judged on the
+            # seconds after it too (walk_off_s); a rise is not held back
+            first = self._first
+            k_wait = k_limit + (self._walk_off_k if first is not None
+                                and raw.direction == -first.tilt_dir else 0)
             if not final and k_wait > k_have:
                 break
             self._pending.pop(0)
