@@ -200,7 +200,6 @@ def test_fast_reps_without_gyro_are_not_split():
     acceleration makes the tilt rate dip below zero mid-concentric, which once split each
     rep into two uncounted pieces (recall 0.78 on this simulated session). Ground truth is
     the simulator's; the floor is well under what the joined pieces give."""
-
     seed = 5100047  # a development seed: the session that showed the split
     res = _simulated(seed)
     assert not res.truth["spec"]["gyro"] and res.truth["spec"]["mount"] == "hip"
@@ -212,7 +211,6 @@ def test_small_chunks_do_not_time_a_set_out_mid_movement():
     """A bar movement still below the segmenter's entry speed is under way: a set must not
     time out in the middle of it. In 37-sample chunks it did on this simulated session
     (and a held partial rep then crashed the detector). Live equals offline."""
-
     seed = 5100061  # a simulated session, bar mount, that showed the crash
     rec = _simulated(seed).recording
     offline = [len(s.full_reps) for s in analyze_recording(rec).sets]
@@ -492,7 +490,6 @@ def test_fast_reps_without_pauses_are_judged_by_rotation_in_a_set():
     rise integrated from ``|f|`` came out at 0.8-1.0 m, beyond what a hip thrust can rise,
     and the reps went uncounted. Inside a set a rise through the set's range of rotation
     counts. Ground truth is the simulator's."""
-
     seed = 5200031  # a development seed: the session that showed it
     res = _simulated(seed)
     spec = res.truth["spec"]
@@ -623,7 +620,6 @@ def test_walking_at_25_hz_opens_no_set():
     between sets swung the tilt like reps and, with the impact cue blind at this rate,
     opened a set of walking "reps". Every set's full-rep count and no invented rep,
     against the simulator's truth."""
-
     seed = 5200065
     res = _simulated(seed)
     an = analyze_recording(res.recording)

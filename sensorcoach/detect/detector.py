@@ -71,6 +71,8 @@ ACC_LOBE_REACH_S = 0.25
 #: ... and times it only when it peaks above this, m/s^2 (about 0.03 g: several times an
 #: accelerometer's noise after the 4-Hz low-pass; a rep slower than ~3 s may stay under)
 ACC_LOBE_MIN_MPS2 = 0.3
+#: How far before a movement its walking cues and the bar's turning are looked at, s
+BEFORE_S = 2.0
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
 #: stands out of the rest level of |f| (a glide of 0.25 m in 1.5 s peaks near 0.06 g)
 UNSEEN_LOWERING_MIN_S = 1.5
@@ -208,7 +210,7 @@ class RepDetector:
         second into the walk), and the cadence cue knows a walk after four steps (about two
         seconds). Nobody walks off within seconds of a rep's lowering: a heavy single is
         followed by rolling the bar off, sitting up and getting up. While a first rep is
-        held, every segment waits for this much more data.
+        held, a segment that may be its lowering waits for this much more data.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and a full-range rep must lock out within it of the set's last full
@@ -618,23 +620,23 @@ class RepDetector:
         # and covered most of the way, the movement proper ended with it and the slower
         # rest is a settle or squeeze in the pause (a glute squeeze tilts the pelvis on at
         # lockout): the event ends there
-        t_end_move = t_end
-        if (merged and r_on >= r_off
-                and r[i0_w:i_fe_w].sum() >= r[i_fe_w:i1_w].sum()):
+        cut = bool(merged and r_on >= r_off
+                   and r[i0_w:i_fe_w].sum() >= r[i_fe_w:i1_w].sum())
+        if cut:  # the movement proper ended with its first piece
             i_b_w = min(i_lim, at[6]) - w
             t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False)
-            t_end_move = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
+            t_end_cut = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends
         u = h.u
         delay_acc = self.front.delay_acc_s
-        at_t = np.searchsorted(t, [t_start + delay_acc, t_end + delay_acc,
-                                   t_start - self.knock_window_s,
-                                   t_start - 2.0, t_start - 0.2]).tolist()
+        at_t = h.at_times([t_start + delay_acc, t_end + delay_acc,
+                           t_start - self.knock_window_s, t_start - BEFORE_S,
+                           t_start - 0.2])
         a0 = max(0, at_t[0])
         a1 = min(len(t) - 1, at_t[1])
         dz, peak_v, acc_peak = self._kinematics(a0, a1)
-        cut = t_end_move != t_end  # the movement proper ended with its first piece
-        t_end = t_end_move
+        if cut:
+            t_end = t_end_cut
         u_end = u[a1]
         gyro_pose = bool(ch == "hip" and self.front.has_gyro and a1 > a0
                          and np.isfinite(h.gyr_dps[a0:a1]).all())
@@ -673,7 +675,7 @@ class RepDetector:
             direction = raw.direction
         else:
             direction = self._hip_direction(raw.direction, dz)
-        before = slice(max(0, at_t[3]), max(0, at_t[4]))  # the 2 s before the start
+        before = slice(max(0, at_t[3]), max(0, at_t[4]))  # BEFORE_S before the start
         # the times reported: a movement's start and a rise's lockout from the
         # acceleration's own lobes (see _lobe_onset)
         trusted = ch == "bar" or gyro_pose
@@ -723,7 +725,7 @@ class RepDetector:
         d = self.front.delay_acc_s
         reach = ACC_LOBE_REACH_S
         t_a, t_b = (t_rate - reach, t_mid) if backward else (t_mid, t_rate + reach)
-        i0, i1 = np.searchsorted(h["t_s"], [t_a + d, t_b + d]).tolist()
+        i0, i1 = h.at_times([t_a + d, t_b + d])
         i0, i1 = max(i0, i_lo), min(i1, i_hi)
         if i1 - i0 < 3:
             return None
@@ -803,7 +805,7 @@ class RepDetector:
         h = self.hist
         t = h["t_s"]
         d = self.front.delay_acc_s
-        i0, i1 = np.searchsorted(t, [up.t_end + d, t_next_s + d]).tolist()
+        i0, i1 = h.at_times([up.t_end + d, t_next_s + d])
         i1 = min(i1, len(t) - 1)
         if i1 - i0 < 3 or t[i0] > up.t_end + d + 0.1:
             return None  # the history no longer holds the lockout (or holds a gap)
@@ -828,9 +830,13 @@ class RepDetector:
                        u_start=h.u[i0].copy(), u_end=h.u[i1].copy())
 
     # -- rep logic ------------------------------------------------------------------------
+    def _concentric_time(self, s: Segment) -> bool:
+        """``s`` takes a concentric's time, with no plate knock in or just before it."""
+        return (self.min_concentric_s <= s.t_end - s.t_start <= self.max_concentric_s
+                and not s.knock)
+
     def _is_concentric(self, s: Segment) -> bool:
-        dur = s.t_end - s.t_start
-        if not (self.min_concentric_s <= dur <= self.max_concentric_s) or s.knock:
+        if not self._concentric_time(s):
             return False
         if self.mount == "hip":
             # inside a set the set's own range sets the floor (partial reps are small);
@@ -869,9 +875,7 @@ class RepDetector:
         time, whatever its rise estimate. Without a gyro, the hips' own acceleration at
         the start of a fast rep bends the accelerometer's tilt back, its onset is found
         late and the rise integrated from there comes out short."""
-        dur = s.t_end - s.t_start
-        return (self.mount == "hip" and not self.front.has_gyro and not s.knock
-                and self.min_concentric_s <= dur <= self.max_concentric_s
+        return (self.mount == "hip" and not self.front.has_gyro and self._concentric_time(s)
                 and self.hip_min_deg <= s.amp <= self.hip_max_deg and s.dz_m > 0)
 
     def _lowers(self, s: Segment, up: Segment) -> bool:
@@ -926,13 +930,12 @@ class RepDetector:
                     if s.amp >= 0.3 * rep.up.amp:
                         rep.down = s
                         self._phase = "eccentric"
+                elif rep.down is not None and s.t_start - rep.down.t_end < 0.5:
+                    rep.down = s if s.amp > rep.down.amp else rep.down
                 elif rep.down is not None:
-                    if s.t_start - rep.down.t_end < 0.5:
-                        rep.down = s if s.amp > rep.down.amp else rep.down
-                    else:
-                        up = self._unseen_rise(rep, s)
-                        if up is not None:
-                            return events + self._count_lowered(up, s)
+                    up = self._unseen_rise(rep, s)
+                    if up is not None:
+                        return events + self._count_lowered(up, s)
             return events
         # rising segment: a concentric?
         if not self._is_concentric(s):
@@ -1097,7 +1100,7 @@ class RepDetector:
         """A step cadence from the start of ``up`` until ``walk_off_s`` after its lowering
         ``down`` ended: the first strides of a walk, not a rep."""
         h = self.hist
-        i0, i1 = np.searchsorted(h["t_s"], [up.t_start, down.t_end + self.walk_off_s])
+        i0, i1 = h.at_times([up.t_start, down.t_end + self.walk_off_s])
         return bool(h["stepping"][i0:i1].any())
 
     def _count_lowered(self, up: Segment, down: Segment) -> list:
@@ -1129,11 +1132,11 @@ class RepDetector:
         return (ref is not None and self._like_range(s.amp, ref)
                 and self._turned_before(s) <= self.known_pose_deg)
 
-    def _turned_before(self, s: Segment, window_s: float = 2.0) -> float:
-        """How far the sensor had turned from ``s``'s starting pose in the ``window_s``
-        before it started, degrees."""
+    def _turned_before(self, s: Segment) -> float:
+        """How far the sensor had turned from ``s``'s starting pose in the
+        :data:`BEFORE_S` before it started, degrees."""
         h = self.hist
-        i0, i1 = np.searchsorted(h["t_s"], [s.t_start - window_s, s.t_start]).tolist()
+        i0, i1 = h.at_times([s.t_start - BEFORE_S, s.t_start])
         if i1 <= i0 or s.u_start is None:
             return 0.0
         return _max_turn_deg(h.u[i0:i1], s.u_start)

@@ -251,10 +251,10 @@ class _Walking:
         rising = (above & ~prev).astype(np.int64)
         # Schmitt trigger on the vertical acceleration: its state is the side it was last
         # beyond (carried over from the previous chunk before the first)
-        side = np.where(az_g > self.swing_g, 0, np.where(az_g < -self.swing_g, 1, -1))
-        idx = np.arange(len(side))
-        last = np.maximum.accumulate(np.where(side >= 0, idx, -1))
-        low = np.where(last >= 0, side[np.maximum(last, 0)] == 1, self.low)
+        below = az_g < -self.swing_g
+        idx = np.arange(len(az_g))
+        last = np.maximum.accumulate(np.where(below | (az_g > self.swing_g), idx, -1))
+        low = np.where(last >= 0, below[np.maximum(last, 0)], self.low)
         low_before = np.concatenate([[self.low], low[:-1]])
         self.low = bool(low[-1])
         swing = (low_before & ~low).astype(np.int64)  # from below -swing_g to above +swing_g

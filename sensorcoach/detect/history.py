@@ -65,5 +65,10 @@ class History:
         """:meth:`index` of each of ``ks``, in one search."""
         return np.searchsorted(self.cols["k"], ks).tolist()
 
+    def at_times(self, ts) -> list[int]:
+        """Position of each time in ``ts`` (s; or of the first sample after it), in one
+        search."""
+        return np.searchsorted(self.cols["t_s"], ts).tolist()
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
