@@ -210,7 +210,9 @@ class RepDetector:
         second into the walk), and the cadence cue knows a walk after four steps (about two
         seconds). Nobody walks off within seconds of a rep's lowering: a heavy single is
         followed by rolling the bar off, sitting up and getting up. While a first rep is
-        held, a segment that may be its lowering waits for this much more data.
+        held, a segment that may be its lowering waits for this much more data, or on a
+        hip belt until the hips rise again for a concentric's time (the next rep: a walk
+        swings the pelvis at the step cadence, under 0.3 s a swing; see _rise_after).
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and a full-range rep must lock out within it of the set's last full
@@ -284,6 +286,8 @@ class RepDetector:
         self.max_hold_s = max_hold_s
         self.walk_off_s = walk_off_s
         self._walk_off_k = int(round(walk_off_s * GRID_RATE_HZ))
+        self._walk_cut_k: int | None = None  # see _rise_after
+        self._min_concentric_k = int(round(min_concentric_s * GRID_RATE_HZ))
         self.confirm_fraction = confirm_fraction
         self.pose_match_deg = pose_match_deg
         self.known_pose_deg = known_pose_deg
@@ -433,10 +437,16 @@ class RepDetector:
                     break
             k_limit = k_settled + self._lookahead_k
             # while a first rep is held, a segment that may be its lowering is judged on the
-            # seconds after it too (walk_off_s); a rise is not held back
+            # seconds after it too (walk_off_s), or until the hips rise again (_rise_after);
+            # a rise is not held back
             first = self._first
-            k_wait = k_limit + (self._walk_off_k if first is not None
-                                and raw.direction == -first.tilt_dir else 0)
+            k_wait = k_limit
+            self._walk_cut_k = None
+            if first is not None and raw.direction == -first.tilt_dir:
+                k_wait += self._walk_off_k
+                self._walk_cut_k = self._rise_after(raw, first.tilt_dir, k_wait)
+                if self._walk_cut_k is not None:
+                    k_wait = max(k_limit, self._walk_cut_k)
             if not final and k_wait > k_have:
                 break
             self._pending.pop(0)
@@ -1098,10 +1108,31 @@ class RepDetector:
 
     def _walks_off(self, up: Segment, down: Segment) -> bool:
         """A step cadence from the start of ``up`` until ``walk_off_s`` after its lowering
-        ``down`` ended: the first strides of a walk, not a rep."""
+        ``down`` ended, or until the hips rose again (see _rise_after): the first strides of
+        a walk, not a rep."""
         h = self.hist
-        i0, i1 = h.at_times([up.t_start, down.t_end + self.walk_off_s])
+        t_until = down.t_end + self.walk_off_s
+        if self._walk_cut_k is not None:
+            t_until = min(t_until, float(h["t_s"][h.index(self._walk_cut_k)]))
+        i0, i1 = h.at_times([up.t_start, t_until])
         return bool(h["stepping"][i0:i1].any())
+
+    def _rise_after(self, raw: RawSegment, rise_dir: int, k_until: int) -> int | None:
+        """Hip belt: where the first rise after the possible lowering ``raw`` that lasted a
+        concentric's time (``min_concentric_s``) ended, if by ``k_until``; else ``None``.
+        Walking swings the pelvis back and forth at the step cadence (under 0.3 s a
+        swing): the next rep's concentric ends the walk-off wait early. Read from the
+        segments seen (a :class:`Segmenter` emits a segment with the sample that closes
+        it, so whatever the chunking the same rise is found)."""
+        if self.mount != "hip":
+            return None
+        for p in self._pending[1:]:
+            if p.k_end > k_until:
+                break
+            if (p.direction == rise_dir and p.k_start >= raw.k_end
+                    and p.k_end - p.k_start >= self._min_concentric_k):
+                return p.k_end
+        return None
 
     def _count_lowered(self, up: Segment, down: Segment) -> list:
         before = self._last_rep
