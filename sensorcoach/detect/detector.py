@@ -210,9 +210,10 @@ class RepDetector:
         second into the walk), and the cadence cue knows a walk after four steps (about two
         seconds). Nobody walks off within seconds of a rep's lowering: a heavy single is
         followed by rolling the bar off, sitting up and getting up. While a first rep is
-        held, a segment that may be its lowering waits for this much more data, or on a
-        hip belt until the hips rise again for a concentric's time (the next rep: a walk
-        swings the pelvis at the step cadence, under 0.3 s a swing; see _rise_after).
+        held, a segment that may be its lowering waits for this much more data, or until
+        the hips rise again for a concentric's time (the next rep: a walk swings the
+        pelvis at the step cadence, under 0.3 s a swing; see _rise_after). Hip belt only:
+        a bar-clipped sensor does not walk off with the lifter, the bar stays on the floor.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and a full-range rep must lock out within it of the set's last full
@@ -442,7 +443,7 @@ class RepDetector:
             first = self._first
             k_wait = k_limit
             self._walk_cut_k = None
-            if first is not None and raw.direction == -first.tilt_dir:
+            if self.mount == "hip" and first is not None and raw.direction == -first.tilt_dir:
                 k_wait += self._walk_off_k
                 self._walk_cut_k = self._rise_after(raw, first.tilt_dir, k_wait)
                 if self._walk_cut_k is not None:
@@ -914,7 +915,7 @@ class RepDetector:
                 self._first = None  # held too long: it was not a rep
             elif self._confirms_first(s, first):
                 self._first = None
-                if self._walks_off(first, s):
+                if self.mount == "hip" and self._walks_off(first, s):
                     return events  # the first strides of a walk
                 # the lowering confirms the first rep of a set
                 return events + self._count_lowered(first, s)
@@ -1118,14 +1119,12 @@ class RepDetector:
         return bool(h["stepping"][i0:i1].any())
 
     def _rise_after(self, raw: RawSegment, rise_dir: int, k_until: int) -> int | None:
-        """Hip belt: where the first rise after the possible lowering ``raw`` that lasted a
+        """Where the first rise after the possible lowering ``raw`` that lasted a
         concentric's time (``min_concentric_s``) ended, if by ``k_until``; else ``None``.
         Walking swings the pelvis back and forth at the step cadence (under 0.3 s a
         swing): the next rep's concentric ends the walk-off wait early. Read from the
         segments seen (a :class:`Segmenter` emits a segment with the sample that closes
         it, so whatever the chunking the same rise is found)."""
-        if self.mount != "hip":
-            return None
         for p in self._pending[1:]:
             if p.k_end > k_until:
                 break
