@@ -211,8 +211,9 @@ class RepDetector:
         seconds). Nobody walks off within seconds of a rep's lowering: a heavy single is
         followed by rolling the bar off, sitting up and getting up. While a first rep is
         held, a segment that may be its lowering waits for this much more data, or until
-        the hips rise again for a concentric's time (the next rep: a walk swings the
-        pelvis at the step cadence, under 0.3 s a swing; see _rise_after). Hip belt only:
+        the hips have risen again for a concentric's time (the next rep under way: a walk
+        swings the pelvis at the step cadence, under 0.3 s a swing; see _rise_after); the
+        cadence is looked for until then. Hip belt only:
         a bar-clipped sensor does not walk off with the lifter, the bar stays on the floor.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
@@ -445,7 +446,7 @@ class RepDetector:
             self._walk_cut_k = None
             if self.mount == "hip" and first is not None and raw.direction == -first.tilt_dir:
                 k_wait += self._walk_off_k
-                self._walk_cut_k = self._rise_after(raw, first.tilt_dir, k_wait)
+                self._walk_cut_k = self._rise_after(raw, first.tilt_dir, k_wait, k_have)
                 if self._walk_cut_k is not None:
                     k_wait = max(k_limit, self._walk_cut_k)
             if not final and k_wait > k_have:
@@ -1118,19 +1119,26 @@ class RepDetector:
         i0, i1 = h.at_times([up.t_start, t_until])
         return bool(h["stepping"][i0:i1].any())
 
-    def _rise_after(self, raw: RawSegment, rise_dir: int, k_until: int) -> int | None:
-        """Where the first rise after the possible lowering ``raw`` that lasted a
-        concentric's time (``min_concentric_s``) ended, if by ``k_until``; else ``None``.
+    def _rise_after(self, raw: RawSegment, rise_dir: int, k_until: int,
+                    k_have: int) -> int | None:
+        """Where the first rise after the possible lowering ``raw`` had lasted a
+        concentric's time (``min_concentric_s``), if by ``k_until``; else ``None``.
         Walking swings the pelvis back and forth at the step cadence (under 0.3 s a
         swing): the next rep's concentric ends the walk-off wait early. Read from the
-        segments seen (a :class:`Segmenter` emits a segment with the sample that closes
-        it, so whatever the chunking the same rise is found)."""
-        for p in self._pending[1:]:
-            if p.k_end > k_until:
-                break
+        segments closed and the one still open: a :class:`Segmenter` closes a segment with
+        the sample that ends it, so a rise open that long at one chunk's end is one that
+        closes no sooner in any other chunking, and the same place is found."""
+        n = self._min_concentric_k
+        for p in self._pending[1:]:  # by end; they do not overlap, so by start too
+            if p.k_start + n > k_until:
+                return None
             if (p.direction == rise_dir and p.k_start >= raw.k_end
-                    and p.k_end - p.k_start >= self._min_concentric_k):
-                return p.k_end
+                    and p.k_end - p.k_start >= n):
+                return p.k_start + n
+        seg = self._segmenter
+        if (seg.state == rise_dir and seg.k_open >= raw.k_end
+                and seg.k_open + n <= min(k_until, k_have)):
+            return seg.k_open + n
         return None
 
     def _count_lowered(self, up: Segment, down: Segment) -> list:
