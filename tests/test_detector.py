@@ -549,14 +549,15 @@ def test_a_bar_sets_first_rep_is_announced_at_lockout_after_the_bar_was_rolled()
         assert e["at_s"] - top < 1.0
 
 
-def test_a_sets_second_rep_is_announced_at_lockout_while_the_first_waits_out_a_walk():
+def test_a_held_first_rep_is_announced_as_the_second_rep_rises():
     """A set's first rep with no known pose is counted once its lowering confirms it, and
     only if no step cadence follows (the first strides of a walk swing the hips like a
-    rep; the cadence needs about two seconds to show). The second rep must not wait for
-    those two seconds: its concentric, a rise lasting a concentric's time (a walk swings
-    the pelvis at the step cadence, under 0.3 s a swing), shows that no walk began, and
-    it is announced at lockout, before the one-count squeeze at the top is over. Hip belt
-    with a gyro, live-like 40-ms chunks; lockouts from the simulator's truth."""
+    rep; the cadence needs about two seconds to show). The second rep's concentric, a
+    rise lasting a concentric's time (a walk swings the pelvis at the step cadence, under
+    0.3 s a swing), shows that no walk began: the first rep is announced while the second
+    rises, before its lockout, and the second at its own lockout, before the one-count
+    squeeze at the top is over (it queued 1 s behind the first's two seconds once). Hip
+    belt with a gyro, live-like 40-ms chunks; lockouts from the simulator's truth."""
     from sensorcoach.sim import simulate
 
     spec = _plain_hip_spec(reps_per_set=5, tempo_s=(2, 0, 1, 1), sample_rate_hz=100.0,
@@ -569,9 +570,10 @@ def test_a_sets_second_rep_is_announced_at_lockout_while_the_first_waits_out_a_w
                                                    for r in range(1, 6)]
     first_set = res.truth["sets"][0]["reps"]
     # the scenario: the session's first rep is held for its lowering (no pose known yet)
-    assert reps[0]["at_s"] > first_set[0]["descent_s"]
+    assert reps[0]["at_s"] > first_set[0]["end_s"]
     top = first_set[1]["top_s"]
     assert abs(reps[1]["top_s"] - top) < 0.3  # it is the second rep
+    assert reps[0]["at_s"] < top
     assert reps[1]["at_s"] - top < 0.6
 
 

@@ -213,8 +213,9 @@ class RepDetector:
         held, a segment that may be its lowering waits for this much more data, or until
         the hips have risen again for a concentric's time (the next rep under way: a walk
         swings the pelvis at the step cadence, under 0.3 s a swing; see _rise_after); the
-        cadence is looked for until then. Hip belt only:
-        a bar-clipped sensor does not walk off with the lifter, the bar stays on the floor.
+        cadence is looked for until then. Hip belt only: a walk does not swing a bar like a
+        rep's rise (no development session needed it there), and the wait held back every
+        bar set's first reps.
     pose_match_deg : float
         Within a set, a rep must start within this angle of the previous rep's bottom
         orientation and a full-range rep must lock out within it of the set's last full
@@ -288,7 +289,6 @@ class RepDetector:
         self.max_hold_s = max_hold_s
         self.walk_off_s = walk_off_s
         self._walk_off_k = int(round(walk_off_s * GRID_RATE_HZ))
-        self._walk_cut_k: int | None = None  # see _rise_after
         self._min_concentric_k = int(round(min_concentric_s * GRID_RATE_HZ))
         self.confirm_fraction = confirm_fraction
         self.pose_match_deg = pose_match_deg
@@ -438,17 +438,17 @@ class RepDetector:
                 if k_settled is None:
                     break
             k_limit = k_settled + self._lookahead_k
-            # while a first rep is held, a segment that may be its lowering is judged on the
-            # seconds after it too (walk_off_s), or until the hips rise again (_rise_after);
-            # a rise is not held back
+            # hip belt: while a first rep is held, a segment that may be its lowering is
+            # judged on the seconds after it too (walk_off_s), or until the hips have risen
+            # again for a concentric's time (_rise_after); a rise is not held back
             first = self._first
             k_wait = k_limit
-            self._walk_cut_k = None
+            rise_k = None
             if self.mount == "hip" and first is not None and raw.direction == -first.tilt_dir:
                 k_wait += self._walk_off_k
-                self._walk_cut_k = self._rise_after(raw, first.tilt_dir, k_wait, k_have)
-                if self._walk_cut_k is not None:
-                    k_wait = max(k_limit, self._walk_cut_k)
+                rise_k = self._rise_after(first.tilt_dir, k_wait, k_have)
+                if rise_k is not None:
+                    k_wait = max(k_limit, rise_k)
             if not final and k_wait > k_have:
                 break
             self._pending.pop(0)
@@ -460,7 +460,7 @@ class RepDetector:
             raw, lo_k = self._late_join(raw)
             seg = self._refine(raw, k_limit, lo_k)
             self._last_seg_end_k = k_settled
-            seg_events = self._on_segment(seg) if seg is not None else []
+            seg_events = self._on_segment(seg, rise_k) if seg is not None else []
             events.extend(seg_events)
             if self.mount == "hip":
                 if seg_events:
@@ -904,7 +904,10 @@ class RepDetector:
             return s.amp > self.hip_max_deg
         return s.rotation_deg > 45.0
 
-    def _on_segment(self, s: Segment) -> list:
+    def _on_segment(self, s: Segment, rise_k: int | None = None) -> list:
+        """Judge the next movement ``s``; ``rise_k``: where the hips had risen again after
+        it for a concentric's time, if they had by the end of the walk-off wait (see
+        _rise_after)."""
         events: list = []
         rep = self._last_rep
         if s.direction < 0 and rep is not None and self._is_big_move(s):
@@ -916,7 +919,7 @@ class RepDetector:
                 self._first = None  # held too long: it was not a rep
             elif self._confirms_first(s, first):
                 self._first = None
-                if self.mount == "hip" and self._walks_off(first, s):
+                if self.mount == "hip" and self._walks_off(first, s, rise_k):
                     return events  # the first strides of a walk
                 # the lowering confirms the first rep of a set
                 return events + self._count_lowered(first, s)
@@ -1108,36 +1111,32 @@ class RepDetector:
         return (s.t_end - s.t_start >= self.min_concentric_s
                 and _angle_deg(s.u_end, up.u_start) <= (1.0 - self.confirm_fraction) * up.amp)
 
-    def _walks_off(self, up: Segment, down: Segment) -> bool:
+    def _walks_off(self, up: Segment, down: Segment, rise_k: int | None) -> bool:
         """A step cadence from the start of ``up`` until ``walk_off_s`` after its lowering
-        ``down`` ended, or until the hips rose again (see _rise_after): the first strides of
-        a walk, not a rep."""
+        ``down`` ended, or until grid index ``rise_k`` where the hips had risen again (see
+        _rise_after): the first strides of a walk, not a rep."""
         h = self.hist
-        t_until = down.t_end + self.walk_off_s
-        if self._walk_cut_k is not None:
-            t_until = min(t_until, float(h["t_s"][h.index(self._walk_cut_k)]))
-        i0, i1 = h.at_times([up.t_start, t_until])
+        i0, i1 = h.at_times([up.t_start, down.t_end + self.walk_off_s])
+        if rise_k is not None:
+            i1 = min(i1, h.index(rise_k))
         return bool(h["stepping"][i0:i1].any())
 
-    def _rise_after(self, raw: RawSegment, rise_dir: int, k_until: int,
-                    k_have: int) -> int | None:
-        """Where the first rise after the possible lowering ``raw`` had lasted a
-        concentric's time (``min_concentric_s``), if by ``k_until``; else ``None``.
-        Walking swings the pelvis back and forth at the step cadence (under 0.3 s a
-        swing): the next rep's concentric ends the walk-off wait early. Read from the
-        segments closed and the one still open: a :class:`Segmenter` closes a segment with
-        the sample that ends it, so a rise open that long at one chunk's end is one that
-        closes no sooner in any other chunking, and the same place is found."""
+    def _rise_after(self, rise_dir: int, k_until: int, k_have: int) -> int | None:
+        """Where the first rise after the head of the queue (a possible lowering) to last
+        a concentric's time (``min_concentric_s``) had lasted it, if by ``k_until``; else
+        ``None``. Walking swings the pelvis back and forth at the step cadence (under
+        0.3 s a swing): the next rep's concentric ends the walk-off wait early. Read from
+        the segments closed and the one still open: a :class:`Segmenter` closes a segment
+        with the sample that ends it, so a rise open that long at one chunk's end is one
+        that closes no sooner in any other chunking, and the same place is found."""
         n = self._min_concentric_k
         for p in self._pending[1:]:  # by end; they do not overlap, so by start too
             if p.k_start + n > k_until:
                 return None
-            if (p.direction == rise_dir and p.k_start >= raw.k_end
-                    and p.k_end - p.k_start >= n):
+            if p.direction == rise_dir and p.k_end - p.k_start >= n:
                 return p.k_start + n
-        seg = self._segmenter
-        if (seg.state == rise_dir and seg.k_open >= raw.k_end
-                and seg.k_open + n <= min(k_until, k_have)):
+        seg = self._segmenter  # the open segment starts after every closed one
+        if seg.state == rise_dir and seg.k_open + n <= min(k_until, k_have):
             return seg.k_open + n
         return None
 

@@ -133,7 +133,7 @@ class Segmenter:
                 if i >= n:
                     break
                 self.state = 1 if i_hi <= i_lo else -1
-                # the segment began where the rate last crossed the exit threshold
+                # the segment begins where the rate crossed the enter threshold
                 self.k_open = int(k[i])
                 self._peak = 0.0
                 pos = i
