@@ -577,6 +577,35 @@ def test_a_held_first_rep_is_announced_as_the_second_rep_rises():
     assert reps[1]["at_s"] - top < 0.6
 
 
+def test_a_bar_sets_first_rep_is_not_held_back_for_a_walk():
+    """On the bar, a set's first rep with no known pose is counted when its lowering
+    confirms it, at once: the 2-s wait for a step cadence after it (a walk's first strides
+    swing a hip belt like a rep) is the hip belt's alone, since a walk does not swing a
+    bar like a rep's rise. Once the first rep came 2 s after its lowering and held back
+    the second, announced 0.6 s after its lockout. Live-like 40-ms chunks; lockouts from
+    the simulator's truth."""
+    from sensorcoach.sim import simulate
+    from sensorcoach.sim.spec import SessionSpec
+
+    spec = SessionSpec(mount="bar", variant="barbell", sets=1, reps_per_set=5,
+                       tempo_s=(2, 0, 1, 1), tempo_jitter=0.05, rest_s=60.0,
+                       lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
+                       sample_rate_hz=100.0, gyro=True, fault_rates={})
+    res = simulate(spec, 11)
+    pipe = StreamPipeline(mount="bar")
+    events = [ev.to_dict() for ev in pipe.run(res.recording.samples.chunks(4))]
+    reps = [e for e in events if e["event"] == "rep"]
+    assert [(e["set"], e["rep"]) for e in reps] == [(1, r) for r in range(1, 6)]
+    true_reps = res.truth["sets"][0]["reps"]
+    # the scenario: the first rep is held for its lowering (no pose known yet)
+    assert reps[0]["at_s"] > true_reps[0]["descent_s"]
+    # ... and announced as the lowering is confirmed, not two seconds later
+    assert reps[0]["at_s"] - true_reps[0]["end_s"] < 1.0
+    top = true_reps[1]["top_s"]
+    assert abs(reps[1]["top_s"] - top) < 0.3  # it is the second rep
+    assert reps[1]["at_s"] - top < 0.5
+
+
 @pytest.mark.parametrize("seed", [1, 3])
 def test_lockout_and_top_pause_are_timed_on_an_accelerometer_only_hip_belt(seed):
     """Without a gyro, the hips' own acceleration bends the accelerometer's tilt: timed on
