@@ -612,12 +612,8 @@ class RepDetector:
             i_ls_w = min(i1 - 1, at[5]) - w
             ip_off_w = i_ls_w + int(np.argmax(r[i_ls_w:i1_w]))
         # the rate may sit slightly off zero in the pause before (integration residue of the
-        # previous move): measure levels from that baseline, read in the first half of the
-        # gap. The later half may hold this movement's own start, still under the enter
-        # level (a movement from rest builds its rate from zero; a slow lowering straight
-        # after lockout creeps through the whole gap), which is no residue: taken for a
-        # baseline, it put the start late
-        gap = r[i_lo_bound - w:(i_lo_bound - w + i0_w) // 2]
+        # previous move): measure levels from that baseline
+        gap = r[i_lo_bound - w:i0_w]
         r_on, r_off = float(r[ip_on_w]), float(r[ip_off_w])
         base = min(max(_median(gap), 0.0), 0.3 * r_on) if gap.size >= 3 else 0.0
         peak = r_on - base
