@@ -102,8 +102,8 @@ class Segment:
     knock: bool
     peak_abs_acc_g: float  # largest |vertical acceleration| near the start, g
     peak_frac: float  # where in the segment the rate peaked (0 start .. 1 end)
-    u_start: np.ndarray | None = None  # gravity direction before / after, sensor frame
-    u_end: np.ndarray | None = None
+    u_start: np.ndarray  # gravity direction before / after, sensor frame
+    u_end: np.ndarray
     walked_before: bool = False  # step impacts or cadence in the seconds before
     stepped_before: bool = False  # a step cadence in the seconds before (never a rep's)
     #: the times reported, where they differ from ``t_start`` / ``t_end`` (from the rate,
@@ -1027,15 +1027,13 @@ class RepDetector:
         that starts from its lockout pose after the last rep's lowering ended means a rep
         was done. Its concentric runs over the uncounted rising pieces in between, and it
         is announced late, with its lowering."""
-        if (self.mount != "hip" or not self._lowers(s, rep.up) or s.u_start is None
-                or s.walked_before):
+        if self.mount != "hip" or not self._lowers(s, rep.up) or s.walked_before:
             return None
         ref = self._reference_amp()
         if not ref or not self._like_range(s.amp, ref):
             return None
         full = self._last_full_rep()
-        if (full is None or full.up.u_end is None
-                or _angle_deg(s.u_start, full.up.u_end) > self.known_pose_deg):
+        if full is None or _angle_deg(s.u_start, full.up.u_end) > self.known_pose_deg:
             return None
         # a rise takes a concentric's time at least, and the lowering begins from a squeeze
         # held at the top (a gait's tilt swings on without one: a lifter walking off the
@@ -1158,7 +1156,7 @@ class RepDetector:
         ``known_pose_deg`` in the 2 s before the rise (a dumbbell just lifted onto the
         hips has), and the rise must travel the range of the previous set's reps."""
         poses = self._poses
-        if poses is None or s.u_start is None:
+        if poses is None:
             return False
         if self.mount == "hip":
             bottom, top = poses
@@ -1174,14 +1172,12 @@ class RepDetector:
         :data:`BEFORE_S` before it started, degrees."""
         h = self.hist
         i0, i1 = h.at_times([s.t_start - BEFORE_S, s.t_start])
-        if i1 <= i0 or s.u_start is None:
+        if i1 <= i0:
             return 0.0
         return _max_turn_deg(h.u[i0:i1], s.u_start)
 
     def _same_pose(self, rep: _Rep, s: Segment) -> bool:
         """Within a set every rep starts where the last one ended and locks out alike."""
-        if s.u_start is None or rep.up.u_end is None:
-            return True
         # the bottom pose: where the last rep started, or where its lowering ended (the
         # two differ when that lowering ran on into a bounce; either one may be bent by
         # the hips' acceleration in a fast movement)
@@ -1237,7 +1233,7 @@ class RepDetector:
             new.bottom_before_s = rep.result.bottom_pause_s
         self._cur.reps.append(new)
         self._last_rep = new
-        if not partial and s.u_start is not None and s.u_end is not None:
+        if not partial:
             self._poses = (s.u_start.copy(), s.u_end.copy())
 
         self._phase = "top"
