@@ -464,6 +464,24 @@ def _plain_hip_spec(**fields):
                        walk_between_sets=0.0, **fields)
 
 
+def _plain_bar_spec(**fields):
+    """A barbell session of five-rep sets on a bar-clipped sensor with nothing between the
+    sets but rolling the bar (no walking), ``fields`` filling in the rest."""
+    from sensorcoach.sim.spec import SessionSpec
+
+    return SessionSpec(mount="bar", variant="barbell", reps_per_set=5, tempo_jitter=0.05,
+                       rest_s=60.0, lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
+                       sample_rate_hz=100.0, gyro=True, fault_rates={}, **fields)
+
+
+def _live_reps(recording, mount: str) -> list[dict]:
+    """The ``rep`` events of ``recording`` replayed in live-like 40-ms chunks (at 100 Hz),
+    as the event stream carries them."""
+    pipe = StreamPipeline(mount=mount)
+    events = [ev.to_dict() for ev in pipe.run(recording.samples.chunks(4))]
+    return [e for e in events if e["event"] == "rep"]
+
+
 def test_full_reps_after_a_partial_rep_are_counted():
     """A partial rep stops short of lockout; the full reps after it must be judged against
     the last full rep's lockout, not the partial's (once they were not counted at all).
@@ -530,17 +548,10 @@ def test_a_bar_sets_first_rep_is_announced_at_lockout_after_the_bar_was_rolled()
     held until its lowering confirms it (top pause plus eccentric: seconds late). Live-like
     40-ms chunks; lockouts from the simulator's truth."""
     from sensorcoach.sim import simulate
-    from sensorcoach.sim.spec import SessionSpec
 
-    spec = SessionSpec(mount="bar", variant="barbell", sets=3, reps_per_set=5,
-                       tempo_s=(2, 0, 1.5, 1.5), tempo_jitter=0.05, rest_s=60.0,
-                       lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
-                       sample_rate_hz=100.0, gyro=True, fault_rates={})
-    res = simulate(spec, 11)
+    res = simulate(_plain_bar_spec(sets=3, tempo_s=(2, 0, 1.5, 1.5)), 11)
     true_sets = res.truth["sets"]
-    pipe = StreamPipeline(mount="bar")
-    events = [ev.to_dict() for ev in pipe.run(res.recording.samples.chunks(4))]
-    firsts = [e for e in events if e["event"] == "rep" and e["rep"] == 1]
+    firsts = [e for e in _live_reps(res.recording, "bar") if e["rep"] == 1]
     assert [e["set"] for e in firsts] == [1, 2, 3]
     for e, st in zip(firsts[1:], true_sets[1:], strict=True):
         top = st["reps"][0]["top_s"]
@@ -563,9 +574,7 @@ def test_a_held_first_rep_is_announced_as_the_second_rep_rises():
     spec = _plain_hip_spec(reps_per_set=5, tempo_s=(2, 0, 1, 1), sample_rate_hz=100.0,
                            gyro=True, fault_rates={})
     res = simulate(spec, 5)
-    pipe = StreamPipeline(mount="hip")
-    events = [ev.to_dict() for ev in pipe.run(res.recording.samples.chunks(4))]
-    reps = [e for e in events if e["event"] == "rep"]
+    reps = _live_reps(res.recording, "hip")
     assert [(e["set"], e["rep"]) for e in reps] == [(s, r) for s in (1, 2)
                                                    for r in range(1, 6)]
     first_set = res.truth["sets"][0]["reps"]
@@ -585,16 +594,9 @@ def test_a_bar_sets_first_rep_is_not_held_back_for_a_walk():
     the second, announced 0.6 s after its lockout. Live-like 40-ms chunks; lockouts from
     the simulator's truth."""
     from sensorcoach.sim import simulate
-    from sensorcoach.sim.spec import SessionSpec
 
-    spec = SessionSpec(mount="bar", variant="barbell", sets=1, reps_per_set=5,
-                       tempo_s=(2, 0, 1, 1), tempo_jitter=0.05, rest_s=60.0,
-                       lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
-                       sample_rate_hz=100.0, gyro=True, fault_rates={})
-    res = simulate(spec, 11)
-    pipe = StreamPipeline(mount="bar")
-    events = [ev.to_dict() for ev in pipe.run(res.recording.samples.chunks(4))]
-    reps = [e for e in events if e["event"] == "rep"]
+    res = simulate(_plain_bar_spec(sets=1, tempo_s=(2, 0, 1, 1)), 11)
+    reps = _live_reps(res.recording, "bar")
     assert [(e["set"], e["rep"]) for e in reps] == [(1, r) for r in range(1, 6)]
     true_reps = res.truth["sets"][0]["reps"]
     # the scenario: the first rep is held for its lowering (no pose known yet)

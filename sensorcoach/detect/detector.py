@@ -447,7 +447,7 @@ class RepDetector:
             if self.mount == "hip" and first is not None and raw.direction == -first.tilt_dir:
                 k_wait += self._walk_off_k
                 rise_k = self._rise_after(first.tilt_dir, k_wait, k_have)
-                if rise_k is not None:
+                if rise_k is not None:  # (never before the look-ahead's end, however long)
                     k_wait = max(k_limit, rise_k)
             if not final and k_wait > k_have:
                 break
@@ -859,7 +859,7 @@ class RepDetector:
                 min_deg = max(self.hip_partial_min_deg, self.min_fraction * ref)
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
-            if not min_deg <= s.amp <= self.hip_max_deg:
+            if not self._hip_turn_in_range(s, min_deg):
                 return False
             if (max(self.min_rise_m, self.hip_min_rise_m_per_deg * s.amp)
                     <= s.dz_m <= self.hip_max_rise_m):
@@ -888,7 +888,12 @@ class RepDetector:
         the start of a fast rep bends the accelerometer's tilt back, its onset is found
         late and the rise integrated from there comes out short."""
         return (self.mount == "hip" and not self.front.has_gyro and self._concentric_time(s)
-                and self.hip_min_deg <= s.amp <= self.hip_max_deg and s.dz_m > 0)
+                and self._hip_turn_in_range(s, self.hip_min_deg) and s.dz_m > 0)
+
+    def _hip_turn_in_range(self, s: Segment, min_deg: float) -> bool:
+        """``s`` turns the pelvis by ``min_deg`` at least and no further than a hip thrust
+        can (sitting down or lying back turns it farther)."""
+        return min_deg <= s.amp <= self.hip_max_deg
 
     def _lowers(self, s: Segment, up: Segment) -> bool:
         """``s`` moves back the way ``up`` came. On a hip mount the tilt direction says so
@@ -904,7 +909,7 @@ class RepDetector:
             return s.amp > self.hip_max_deg
         return s.rotation_deg > 45.0
 
-    def _on_segment(self, s: Segment, rise_k: int | None = None) -> list:
+    def _on_segment(self, s: Segment, rise_k: int | None) -> list:
         """Judge the next movement ``s``; ``rise_k``: where the hips had risen again after
         it for a concentric's time, if they had by the end of the walk-off wait (see
         _rise_after)."""
@@ -1153,7 +1158,7 @@ class RepDetector:
         and off the hips), which turns the sensor with it by tens of degrees. But a bar
         barely turns in a rep (nor when it is lifted off the hips; a concentric turns it
         by under ``bar_max_rotation_deg``): the sensor must not have turned by more than
-        ``known_pose_deg`` in the 2 s before the rise (a dumbbell just lifted onto the
+        ``known_pose_deg`` in the :data:`BEFORE_S` before the rise (a dumbbell just lifted onto the
         hips has), and the rise must travel the range of the previous set's reps."""
         poses = self._poses
         if poses is None:

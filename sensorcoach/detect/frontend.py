@@ -220,6 +220,12 @@ class _SteppedMedian:
         return _lerp_percentile(a, b, gamma)
 
 
+def _before(x: np.ndarray, carried: bool) -> np.ndarray:
+    """Each sample's predecessor in a stream of booleans: ``carried`` (the previous
+    chunk's last sample) before the first."""
+    return np.concatenate([[carried], x[:-1]])
+
+
 class _Walking:
     """1 where walking, by either of two cues within the trailing ``window`` samples:
 
@@ -246,18 +252,16 @@ class _Walking:
         """Walking by either cue, and by the step cadence alone (a lifter's bounce off the
         bottom is an impact, never a cadence)."""
         above = hf_g > self.impact_g
-        prev = np.concatenate([[self.prev], above[:-1]])
+        rising = (above & ~_before(above, self.prev)).astype(np.int64)
         self.prev = bool(above[-1])
-        rising = (above & ~prev).astype(np.int64)
         # Schmitt trigger on the vertical acceleration: its state is the side it was last
         # beyond (carried over from the previous chunk before the first)
         below = az_g < -self.swing_g
         idx = np.arange(len(az_g))
         last = np.maximum.accumulate(np.where(below | (az_g > self.swing_g), idx, -1))
         low = np.where(last >= 0, below[np.maximum(last, 0)], self.low)
-        low_before = np.concatenate([[self.low], low[:-1]])
+        swing = (_before(low, self.low) & ~low).astype(np.int64)  # from -swing_g to +swing_g
         self.low = bool(low[-1])
-        swing = (low_before & ~low).astype(np.int64)  # from below -swing_g to above +swing_g
         cadence = self.swings(swing) >= self.min_swings
         return ((self.count(rising) >= self.min_steps) | cadence).astype(np.int64), \
             cadence.astype(np.int64)
