@@ -268,10 +268,19 @@ class _Walking:
 
 
 class Resampler:
-    """Linear interpolation of an irregular stream onto the grid ``t0 + k / rate``.
+    """An irregular stream onto the grid ``t0 + k / rate``, two ways.
+
+    Each grid value is the mean of the stream over the grid step centred on it (the stream
+    taken as linear between samples): the integral of every step is kept, so a velocity
+    integrated from the grid is the one the input samples give, whatever their rate. An
+    IMU reports delta-velocities for the same reason: a knock (plates tapping the floor)
+    lasts a few milliseconds, and a grid point that samples it, or misses it, adds a
+    velocity step of its own. The value at the grid point itself (linear interpolation) is
+    returned as well: the peak of a knock is what the impact cues look for.
 
     Gaps up to ``max_gap_s`` are bridged by interpolation; grid points inside longer gaps
-    are skipped (the filters then see a discontinuity, and a gap is reported).
+    are skipped (the filters then see a discontinuity, and a gap is reported). A grid point
+    is emitted once the stream has passed the end of its step.
     """
 
     def __init__(self, *, rate_hz: float = GRID_RATE_HZ, max_gap_s: float = MAX_BRIDGED_GAP_S):
@@ -280,55 +289,79 @@ class Resampler:
         self.dt = 1.0 / rate_hz
         self.t0: float | None = None
         self.k_next = 0
-        self._last_t: np.ndarray | None = None
-        self._last_x: np.ndarray | None = None
+        # the samples still needed (from the last one at or before the next step's start):
+        # times, values and the running integral of the values up to each
+        self._T = np.empty(0)
+        self._X: np.ndarray | None = None
+        self._C: np.ndarray | None = None
 
     def push(self, t: np.ndarray, x: np.ndarray):
-        """Add samples; return ``(k, t_grid, x_grid, gaps)``.
+        """Add samples; return ``(k, t_grid, x_mean, x_at, gaps)``: grid indices, times, the
+        step means and the values at the grid times.
 
         ``gaps`` is a list of ``(t_after_gap_s, gap_s)`` for every bridged-or-not interval
         longer than ``max_gap_s``.
         """
+        n_x = x.shape[1]
+        empty = (np.empty(0, int), np.empty(0), np.empty((0, n_x)), np.empty((0, n_x)))
         if len(t) == 0:
-            return np.empty(0, int), np.empty(0), np.empty((0, x.shape[1])), []
-        # ``T`` is the previous chunk's last time followed by this chunk's (the samples are
-        # not copied likewise: see ``rows``)
-        prev_x = self._last_x
+            return (*empty, [])
+        n_old = len(self._T)
         if self.t0 is None:
             self.t0 = float(t[0])
-            T = t
+            T, X = t, x
+            inc = 0.5 * np.diff(T)[:, None] * (X[1:] + X[:-1])
+            C = np.cumsum(np.concatenate([np.zeros((1, n_x)), inc]), axis=0)
         else:
-            T = np.concatenate([self._last_t, t])
-        self._last_t, self._last_x = T[-1:].copy(), x[-1:].copy()
-
-        def rows(i: np.ndarray) -> np.ndarray:
-            """Samples at positions ``i`` of ``T``."""
-            if prev_x is None:
-                return x[i]
-            out = x[np.maximum(i - 1, 0)]
-            out[i == 0] = prev_x[0]
-            return out
-
-        dT = np.diff(T)
+            T = np.concatenate([self._T, t])
+            X = np.concatenate([self._X, x])
+            inc = 0.5 * np.diff(T[n_old - 1:])[:, None] * (X[n_old:] + X[n_old - 1:-1])
+            # a running sum from the last one carried (sequential: the same floats for
+            # any chunking)
+            C_new = np.cumsum(np.concatenate([self._C[-1:], inc]), axis=0)[1:]
+            C = np.concatenate([self._C, C_new])
+        dT = np.diff(T[max(n_old - 1, 0):])
         big = np.flatnonzero(dT > self.max_gap_s)
-        gaps = [(float(T[i + 1]), float(dT[i])) for i in big]
-        k_last = int(np.floor((T[-1] - self.t0) * self.rate_hz + 1e-9))
-        if k_last < self.k_next:
-            return np.empty(0, int), np.empty(0), np.empty((0, x.shape[1])), gaps
+        base = max(n_old - 1, 0)
+        gaps = [(float(T[base + i + 1]), float(dT[i])) for i in big]
+        dt = self.dt
+        # the last grid point whose step the stream has passed
+        k_last = int(np.floor((T[-1] - self.t0) * self.rate_hz - 0.5 + 1e-9))
+        if k_last < self.k_next or len(T) < 2:
+            self._keep(T, X, C)
+            return (*empty, gaps)
         k = np.arange(self.k_next, k_last + 1)
         self.k_next = k_last + 1
-        tg = self.t0 + k * self.dt
-        j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1) if len(T) > 1 else None
-        if j is None:  # a single sample so far: it sits exactly on grid point 0
-            return k, tg, x[:1].copy(), gaps
+        tg = self.t0 + k * dt
+        a = np.maximum(tg - 0.5 * dt, self.t0)
+        b = tg + 0.5 * dt
+        x_mean = (self._integral(T, X, C, b) - self._integral(T, X, C, a)) / (b - a)[:, None]
+        j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1)
         t_lo, t_hi = T[j - 1], T[j]
         w = np.clip((tg - t_lo) / (t_hi - t_lo), 0.0, 1.0)
-        x_lo, x_hi = rows(j - 1), rows(j)
-        xg = x_lo + w[:, None] * (x_hi - x_lo)
+        x_at = X[j - 1] + w[:, None] * (X[j] - X[j - 1])
         keep = (t_hi - t_lo) <= self.max_gap_s
         if not keep.all():
-            k, tg, xg = k[keep], tg[keep], xg[keep]
-        return k, tg, xg, gaps
+            k, tg, x_mean, x_at = k[keep], tg[keep], x_mean[keep], x_at[keep]
+        self._keep(T, X, C)
+        return k, tg, x_mean, x_at, gaps
+
+    @staticmethod
+    def _integral(T: np.ndarray, X: np.ndarray, C: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """The running integral at times ``ts`` (within ``T``), the stream linear between
+        samples."""
+        j = np.clip(np.searchsorted(T, ts, side="right"), 1, len(T) - 1)
+        lo = j - 1
+        span = ts - T[lo]
+        w = np.clip(span / (T[j] - T[lo]), 0.0, 1.0)
+        x_t = X[lo] + w[:, None] * (X[j] - X[lo])
+        return C[lo] + (0.5 * span)[:, None] * (X[lo] + x_t)
+
+    def _keep(self, T: np.ndarray, X: np.ndarray, C: np.ndarray) -> None:
+        """Keep the samples from the last one at or before the next grid step's start."""
+        a_next = self.t0 + (self.k_next - 0.5) * self.dt
+        i0 = max(0, int(np.searchsorted(T, a_next, side="right")) - 1)
+        self._T, self._X, self._C = T[i0:].copy(), X[i0:].copy(), C[i0:].copy()
 
 
 @dataclass
@@ -437,11 +470,11 @@ class FrontEnd:
         if has_gyr and gyr_in is None:
             gyr_in = np.zeros_like(chunk.acc_g)
         x = chunk.acc_g if not has_gyr else np.hstack([chunk.acc_g, gyr_in])
-        k, t, xg, gaps = self.resampler.push(chunk.time_s, np.asarray(x, dtype=float))
+        k, t, xg, x_at, gaps = self.resampler.push(chunk.time_s, np.asarray(x, dtype=float))
         if len(k) == 0:
             return None, gaps
         acc = xg[:, :3]
-        raw_m = np.sqrt(_row_dot(acc, acc))
+        raw_m = np.sqrt(_row_dot(x_at[:, :3], x_at[:, :3]))
         np.clip(acc, -CLIP_G, CLIP_G, out=acc)  # the resampler's output is ours
         fx = self._lp_acc(xg)
         f = fx[:, :3]
