@@ -310,16 +310,12 @@ class Resampler:
         if self.t0 is None:
             self.t0 = float(t[0])
             T, X = t, x
-            inc = 0.5 * np.diff(T)[:, None] * (X[1:] + X[:-1])
-            C = np.cumsum(np.concatenate([np.zeros((1, n_x)), inc]), axis=0)
+            C = self._running_integral(T, X, np.zeros(n_x))
         else:
             T = np.concatenate([self._T, t])
             X = np.concatenate([self._X, x])
-            inc = 0.5 * np.diff(T[n_old - 1:])[:, None] * (X[n_old:] + X[n_old - 1:-1])
-            # a running sum from the last one carried (sequential: the same floats for
-            # any chunking)
-            C_new = np.cumsum(np.concatenate([self._C[-1:], inc]), axis=0)[1:]
-            C = np.concatenate([self._C, C_new])
+            C = np.concatenate([self._C[:-1], self._running_integral(
+                T[n_old - 1:], X[n_old - 1:], self._C[-1])])
         dT = np.diff(T[max(n_old - 1, 0):])
         big = np.flatnonzero(dT > self.max_gap_s)
         base = max(n_old - 1, 0)
@@ -333,9 +329,11 @@ class Resampler:
         k = np.arange(self.k_next, k_last + 1)
         self.k_next = k_last + 1
         tg = self.t0 + k * dt
-        a = np.maximum(tg - 0.5 * dt, self.t0)
-        b = tg + 0.5 * dt
-        x_mean = (self._integral(T, X, C, b) - self._integral(T, X, C, a)) / (b - a)[:, None]
+        # the steps' edges (each step ends where the next begins; none before the stream)
+        edges = self.t0 + (np.arange(k[0], k_last + 2) - 0.5) * dt
+        edges[0] = max(edges[0], self.t0)
+        x_mean = np.diff(self._integral(T, X, C, edges), axis=0)
+        x_mean /= np.diff(edges)[:, None]
         j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1)
         t_lo, t_hi = T[j - 1], T[j]
         w = np.clip((tg - t_lo) / (t_hi - t_lo), 0.0, 1.0)
@@ -347,15 +345,32 @@ class Resampler:
         return k, tg, x_mean, x_at, gaps
 
     @staticmethod
+    def _running_integral(T: np.ndarray, X: np.ndarray, c0: np.ndarray) -> np.ndarray:
+        """The integral of the stream (linear between samples) at each sample, ``c0`` at the
+        first: trapezoids, summed in order (the same floats for any chunking)."""
+        out = np.empty_like(X)
+        out[0] = c0
+        np.add(X[1:], X[:-1], out=out[1:])
+        out[1:] *= (0.5 * np.diff(T))[:, None]
+        return np.cumsum(out, axis=0, out=out)
+
+    @staticmethod
     def _integral(T: np.ndarray, X: np.ndarray, C: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """The running integral at times ``ts`` (within ``T``), the stream linear between
         samples."""
         j = np.clip(np.searchsorted(T, ts, side="right"), 1, len(T) - 1)
         lo = j - 1
-        span = ts - T[lo]
-        w = np.clip(span / (T[j] - T[lo]), 0.0, 1.0)
-        x_t = X[lo] + w[:, None] * (X[j] - X[lo])
-        return C[lo] + (0.5 * span)[:, None] * (X[lo] + x_t)
+        t_lo = T[lo]
+        span = ts - t_lo
+        # C + span * (X[lo] + x(ts)) / 2, x linear from X[lo] to X[j]
+        half_w = 0.5 * np.clip(span / (T[j] - t_lo), 0.0, 1.0)
+        x_lo = X[lo]
+        out = X[j] - x_lo
+        out *= half_w[:, None]
+        out += x_lo
+        out *= span[:, None]
+        out += C[lo]
+        return out
 
     def _keep(self, T: np.ndarray, X: np.ndarray, C: np.ndarray) -> None:
         """Keep the samples from the last one at or before the next grid step's start."""
