@@ -2,8 +2,8 @@
 
 Everything here is *chunk-exact*: feeding a stream in chunks of any size gives bit-identical
 output to one pass over the whole stream. Recursive filters carry their state (``sosfilt`` /
-``lfilter`` with ``zi``); the resampler computes each grid value from the two input samples
-that bracket it and from its grid index alone.
+``lfilter`` with ``zi``); the resampler computes each grid value from the input samples
+around its grid step (a running integral summed in order) and from its grid index alone.
 
 Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
 
