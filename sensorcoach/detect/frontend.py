@@ -271,16 +271,19 @@ class Resampler:
     """An irregular stream onto the grid ``t0 + k / rate``, two ways.
 
     Each grid value is the mean of the stream over the grid step centred on it (the stream
-    taken as linear between samples): the integral of every step is kept, so a velocity
-    integrated from the grid is the one the input samples give, whatever their rate. An
-    IMU reports delta-velocities for the same reason: a knock (plates tapping the floor)
-    lasts a few milliseconds, and a grid point that samples it, or misses it, adds a
-    velocity step of its own. The value at the grid point itself (linear interpolation) is
-    returned as well: the peak of a knock is what the impact cues look for.
+    taken as linear between samples; the first step starts at the stream's start, so it is
+    half as long): the integral of every step is kept, so a velocity integrated from the
+    grid is the one the input samples give, whatever their rate. An IMU reports
+    delta-velocities for the same reason: a knock (plates tapping the floor) lasts a few
+    milliseconds, and a grid point that samples it, or misses it, adds a velocity step of
+    its own. The value at the grid point itself (linear interpolation) is returned as well:
+    the peak of a knock is what the impact cues look for.
 
     Gaps up to ``max_gap_s`` are bridged by interpolation; grid points inside longer gaps
-    are skipped (the filters then see a discontinuity, and a gap is reported). A grid point
-    is emitted once the stream has passed the end of its step.
+    are skipped (the filters then see a discontinuity, and a gap is reported). A step next
+    to such a gap takes the interpolation across it for the part of the step inside it. A
+    grid point is emitted once a sample lies past the end of its step (the step's integral
+    is then the same whatever samples came in which chunk).
     """
 
     def __init__(self, *, rate_hz: float = GRID_RATE_HZ, max_gap_s: float = MAX_BRIDGED_GAP_S):
@@ -302,6 +305,7 @@ class Resampler:
         ``gaps`` is a list of ``(t_after_gap_s, gap_s)`` for every bridged-or-not interval
         longer than ``max_gap_s``.
         """
+        x = np.asarray(x, dtype=float)  # (the running integral is summed in float64)
         n_x = x.shape[1]
         empty = (np.empty(0, int), np.empty(0), np.empty((0, n_x)), np.empty((0, n_x)))
         if len(t) == 0:
@@ -316,14 +320,18 @@ class Resampler:
             X = np.concatenate([self._X, x])
             C = np.concatenate([self._C[:-1], self._running_integral(
                 T[n_old - 1:], X[n_old - 1:], self._C[-1])])
-        dT = np.diff(T[max(n_old - 1, 0):])
+        base = max(n_old - 1, 0)  # the new intervals start at the last sample kept
+        dT = np.diff(T[base:])
         big = np.flatnonzero(dT > self.max_gap_s)
-        base = max(n_old - 1, 0)
         gaps = [(float(T[base + i + 1]), float(dT[i])) for i in big]
         dt = self.dt
-        # the last grid point whose step the stream has passed
-        k_last = int(np.floor((T[-1] - self.t0) * self.rate_hz - 0.5 + 1e-9))
-        if k_last < self.k_next or len(T) < 2:
+        # the last grid point whose step ends strictly before the newest sample (its end
+        # computed as ``edges`` below computes it: a step ending on the newest sample would
+        # take its end from the samples before, and from those after in another chunking)
+        k_last = int(np.floor((T[-1] - self.t0) * self.rate_hz - 0.5)) + 1
+        while k_last >= self.k_next and self.t0 + (k_last + 0.5) * dt >= T[-1]:
+            k_last -= 1
+        if k_last < self.k_next:
             self._keep(T, X, C)
             return (*empty, gaps)
         k = np.arange(self.k_next, k_last + 1)
@@ -485,13 +493,13 @@ class FrontEnd:
         if has_gyr and gyr_in is None:
             gyr_in = np.zeros_like(chunk.acc_g)
         x = chunk.acc_g if not has_gyr else np.hstack([chunk.acc_g, gyr_in])
-        k, t, xg, x_at, gaps = self.resampler.push(chunk.time_s, np.asarray(x, dtype=float))
+        k, t, x_mean, x_at, gaps = self.resampler.push(chunk.time_s, x)
         if len(k) == 0:
             return None, gaps
-        acc = xg[:, :3]
+        acc = x_mean[:, :3]
         raw_m = np.sqrt(_row_dot(x_at[:, :3], x_at[:, :3]))
         np.clip(acc, -CLIP_G, CLIP_G, out=acc)  # the resampler's output is ours
-        fx = self._lp_acc(xg)
+        fx = self._lp_acc(x_mean)
         f = fx[:, :3]
         m = np.sqrt(_row_dot(f, f))
         m_safe = np.maximum(m, 1e-6)
