@@ -177,6 +177,14 @@ def test_stream_mixing_chunks_with_and_without_gyro(analyses):
             assert sum(done) >= sum(truth) - 2
 
 
+def _chunk_slices(n: int, sizes: list[int]):
+    """Slices cutting ``n`` samples into chunks of ``sizes`` (cycled)."""
+    i, j = 0, 0
+    while i < n:
+        yield slice(i, i + sizes[j % len(sizes)])
+        i, j = i + sizes[j % len(sizes)], j + 1
+
+
 @pytest.mark.parametrize("n,step,q", [(1000, 50, 10.0), (300, 12, 50.0), (8, 3, 37.0)])
 def test_stepped_percentile_equals_numpy_in_any_chunking(n, step, q):
     from sensorcoach.detect.frontend import _SteppedMedian
@@ -187,11 +195,8 @@ def test_stepped_percentile_equals_numpy_in_any_chunking(n, step, q):
     held = np.arange(len(x)) // step * step  # the evaluation each sample holds
     want = np.array([np.percentile(x[max(0, e - n + 1):e + 1], q) for e in held])
     for sizes in ([len(x)], [1, 7, 500, 4096]):
-        med, parts, i = _SteppedMedian(n, step, q), [], 0
-        while i < len(x):
-            size = sizes[len(parts) % len(sizes)]
-            parts.append(med(x[i:i + size]))
-            i += size
+        med = _SteppedMedian(n, step, q)
+        parts = [med(x[c]) for c in _chunk_slices(len(x), sizes)]
         np.testing.assert_array_equal(np.concatenate(parts), want)
 
 
@@ -217,11 +222,8 @@ def test_the_grid_keeps_the_velocity_change_of_a_knock():
     tap_mps = float(np.sum(0.5 * np.diff(t) * (z_g[1:] + z_g[:-1] - 2.0))) * g
 
     def grid(sizes):
-        rs, parts, i = Resampler(), [], 0
-        while i < len(t):
-            size = sizes[len(parts) % len(sizes)]
-            parts.append(rs.push(t[i:i + size], x[i:i + size]))
-            i += size
+        rs = Resampler()
+        parts = [rs.push(t[c], x[c]) for c in _chunk_slices(len(t), sizes)]
         return [np.concatenate([p[j] for p in parts]) for j in range(4)]
 
     whole = grid([len(t)])
@@ -271,11 +273,8 @@ def _segment_cuts(rate: np.ndarray, sizes: list[int], exit_frac: float) -> list[
     from sensorcoach.detect.segments import Segmenter
 
     k = np.arange(len(rate))
-    seg, out, i, j = Segmenter(enter=8.0, exit=2.0, exit_frac=exit_frac), [], 0, 0
-    while i < len(rate):
-        n = sizes[j % len(sizes)]
-        out += seg.push(k[i:i + n], rate[i:i + n])
-        i, j = i + n, j + 1
+    seg = Segmenter(enter=8.0, exit=2.0, exit_frac=exit_frac)
+    out = [s for c in _chunk_slices(len(rate), sizes) for s in seg.push(k[c], rate[c])]
     return [(s.direction, s.k_start, s.k_end) for s in out]
 
 

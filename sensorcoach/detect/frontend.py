@@ -23,6 +23,7 @@ Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -267,6 +268,16 @@ class _Walking:
             cadence.astype(np.int64)
 
 
+class Grid(NamedTuple):
+    """What :meth:`Resampler.push` returns."""
+
+    k: np.ndarray  # grid indices
+    t_s: np.ndarray  # their times
+    mean: np.ndarray  # (n, n_x) the stream's mean over each grid step
+    at: np.ndarray  # (n, n_at) the stream's value at each grid time (its first columns)
+    gaps: list  # (t_after_gap_s, gap_s) of every interval longer than max_gap_s
+
+
 class Resampler:
     """An irregular stream onto the grid ``t0 + k / rate``, two ways.
 
@@ -286,9 +297,11 @@ class Resampler:
     is then the same whatever samples came in which chunk).
     """
 
-    def __init__(self, *, rate_hz: float = GRID_RATE_HZ, max_gap_s: float = MAX_BRIDGED_GAP_S):
+    def __init__(self, *, rate_hz: float = GRID_RATE_HZ, max_gap_s: float = MAX_BRIDGED_GAP_S,
+                 n_at: int | None = None):
         self.rate_hz = rate_hz
         self.max_gap_s = max_gap_s
+        self.n_at = n_at  # the columns whose values at the grid times are wanted (all)
         self.dt = 1.0 / rate_hz
         self.t0: float | None = None
         self.k_next = 0
@@ -298,18 +311,15 @@ class Resampler:
         self._X: np.ndarray | None = None
         self._C: np.ndarray | None = None
 
-    def push(self, t: np.ndarray, x: np.ndarray):
-        """Add samples; return ``(k, t_grid, x_mean, x_at, gaps)``: grid indices, times, the
-        step means and the values at the grid times.
-
-        ``gaps`` is a list of ``(t_after_gap_s, gap_s)`` for every bridged-or-not interval
-        longer than ``max_gap_s``.
-        """
+    def push(self, t: np.ndarray, x: np.ndarray) -> Grid:
+        """Add samples; return the grid points whose steps the stream has passed, and the
+        gaps (bridged or not) longer than ``max_gap_s`` among the new samples."""
         x = np.asarray(x, dtype=float)  # (the running integral is summed in float64)
         n_x = x.shape[1]
-        empty = (np.empty(0, int), np.empty(0), np.empty((0, n_x)), np.empty((0, n_x)))
+        n_at = n_x if self.n_at is None else self.n_at
+        empty = (np.empty(0, int), np.empty(0), np.empty((0, n_x)), np.empty((0, n_at)))
         if len(t) == 0:
-            return (*empty, [])
+            return Grid(*empty, [])
         n_old = len(self._T)
         if self.t0 is None:
             self.t0 = float(t[0])
@@ -333,7 +343,7 @@ class Resampler:
             k_last -= 1
         if k_last < self.k_next:
             self._keep(T, X, C)
-            return (*empty, gaps)
+            return Grid(*empty, gaps)
         k = np.arange(self.k_next, k_last + 1)
         self.k_next = k_last + 1
         tg = self.t0 + k * dt
@@ -345,12 +355,13 @@ class Resampler:
         j = np.clip(np.searchsorted(T, tg, side="left"), 1, len(T) - 1)
         t_lo, t_hi = T[j - 1], T[j]
         w = np.clip((tg - t_lo) / (t_hi - t_lo), 0.0, 1.0)
-        x_at = X[j - 1] + w[:, None] * (X[j] - X[j - 1])
+        x_lo, x_hi = X[j - 1, :n_at], X[j, :n_at]
+        x_at = x_lo + w[:, None] * (x_hi - x_lo)
         keep = (t_hi - t_lo) <= self.max_gap_s
         if not keep.all():
             k, tg, x_mean, x_at = k[keep], tg[keep], x_mean[keep], x_at[keep]
         self._keep(T, X, C)
-        return k, tg, x_mean, x_at, gaps
+        return Grid(k, tg, x_mean, x_at, gaps)
 
     @staticmethod
     def _running_integral(T: np.ndarray, X: np.ndarray, c0: np.ndarray) -> np.ndarray:
@@ -447,7 +458,7 @@ class FrontEnd:
         self.rate_hz = rate_hz
         self.mounts = tuple(mounts)
         self.rest_tol_g = rest_tol_g
-        self.resampler = Resampler(rate_hz=rate_hz)
+        self.resampler = Resampler(rate_hz=rate_hz, n_at=3)  # raw_m: the accelerometer's
         self._lp_acc = _Sos(butter(2, lp_hz, fs=fs, output="sos"))
         n_rest = int(round(rest_window_s * fs))
         self.n_still = int(round(still_window_s * fs))
@@ -493,11 +504,11 @@ class FrontEnd:
         if has_gyr and gyr_in is None:
             gyr_in = np.zeros_like(chunk.acc_g)
         x = chunk.acc_g if not has_gyr else np.hstack([chunk.acc_g, gyr_in])
-        k, t, x_mean, x_at, gaps = self.resampler.push(chunk.time_s, x)
+        k, t, x_mean, acc_at, gaps = self.resampler.push(chunk.time_s, x)
         if len(k) == 0:
             return None, gaps
         acc = x_mean[:, :3]
-        raw_m = np.sqrt(_row_dot(x_at[:, :3], x_at[:, :3]))
+        raw_m = np.sqrt(_row_dot(acc_at, acc_at))
         np.clip(acc, -CLIP_G, CLIP_G, out=acc)  # the resampler's output is ours
         fx = self._lp_acc(x_mean)
         f = fx[:, :3]
