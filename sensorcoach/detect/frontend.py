@@ -32,6 +32,12 @@ from ..types import SampleChunk
 
 #: Internal grid rate. Body movement in a hip thrust is below ~5 Hz.
 GRID_RATE_HZ = 50.0
+#: How well the rest level of ``|f|`` is known, g: its noise, and the accelerometer's bias
+#: seen from a bar that rolls a few degrees in the hip crease (a 30 mg bias turned by 5
+#: degrees moves ``|f|`` by ~2.6 mg). A rest candidate must match its level this closely (or
+#: within the sensor's own noise, if that is larger): a slow rep accelerates the bar by only
+#: ~10 mg (27 cm in 4 s), so a looser tolerance takes its whole glide for rest.
+LEVEL_ERR_G = 0.002
 #: Per-axis clip before filtering: hip-thrust accelerations stay far below this, plate knocks
 #: (several g) do not, and must not ring through the filters.
 CLIP_G = 2.5
@@ -433,7 +439,8 @@ class FrontEnd:
         The sensor counts as still where ``|f|`` (low-passed) varied less than ``still_std_g``
         over the trailing ``still_window_s``.
     rest_tol_g : float
-        ... and, for a rest candidate, ``|f|`` is within this of its rest level.
+        ... and, for a rest candidate, ``|f|`` is within this of its rest level (or within
+        three times the sensor's noise floor, if that is larger); see :data:`LEVEL_ERR_G`.
     tilt_ref_hz : float
         Corner of the slow mean orientation and of the arc-direction estimate.
     rate_lp_hz : float
@@ -448,7 +455,7 @@ class FrontEnd:
 
     def __init__(self, *, lp_hz: float = 4.0, rest_window_s: float = 20.0,
                  rest_median_s: float = 6.0, still_window_s: float = 0.3,
-                 still_std_g: float = 0.006, rest_tol_g: float = 0.008,
+                 still_std_g: float = 0.006, rest_tol_g: float = LEVEL_ERR_G,
                  tilt_ref_hz: float = 0.03, rate_lp_hz: float = 2.5,
                  gyro_crossover_hz: float = 0.5,
                  rate_hz: float = GRID_RATE_HZ, mounts: tuple[str, ...] = ("hip", "bar")):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..consts import STANDARD_GRAVITY_MPS2
+from .frontend import LEVEL_ERR_G
 
 
 @dataclass
@@ -225,7 +226,7 @@ class RestToRestSegmenter:
                  v_floor_mps: float = 0.03, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50,
                  join_k: int = 0, early_frac: float = 0.0, early_max_s: float = 4.0,
-                 early_level_err_g: float = 0.002, turn_deg: float = 20.0):
+                 early_level_err_g: float = LEVEL_ERR_G, turn_deg: float = 20.0):
         self.enter, self.exit, self.dt = enter, exit, dt_s
         self.join_k = join_k
         self.early_frac = early_frac
