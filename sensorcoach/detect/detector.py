@@ -53,7 +53,7 @@ from ..consts import (
 from ..events import GapEvent, PartialEvent, RepDoneEvent, RepEvent, SetDoneEvent
 from ..results import RepResult
 from ..types import SampleChunk
-from .frontend import GRID_RATE_HZ, FrontEnd
+from .frontend import GRID_RATE_HZ, LEVEL_ERR_G, FrontEnd
 from .history import History
 from .segments import RawSegment, RestToRestSegmenter, Segmenter
 
@@ -71,6 +71,10 @@ ACC_LOBE_REACH_S = 0.25
 #: ... and times it only when it peaks above this, m/s^2 (about 0.03 g: several times an
 #: accelerometer's noise after the 4-Hz low-pass; a rep slower than ~3 s may stay under)
 ACC_LOBE_MIN_MPS2 = 0.3
+#: A hip lowering's braking lobe (accelerometer only, see _refine) times its end when it
+#: peaks above twice the uncertainty of the rest level of |f|, m/s^2: a 4-s lowering brakes
+#: at only ~0.1 m/s^2
+LOWERING_LOBE_MIN_MPS2 = 2.0 * LEVEL_ERR_G * STANDARD_GRAVITY_MPS2
 #: How far before a movement its walking cues and the bar's turning are looked at, s
 BEFORE_S = 2.0
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
@@ -289,6 +293,7 @@ class RepDetector:
         self.max_hold_s = max_hold_s
         self.walk_off_s = walk_off_s
         self._walk_off_k = int(round(walk_off_s * GRID_RATE_HZ))
+        self._settle_k = int(round(SETTLE_MAX_S * GRID_RATE_HZ))
         self._min_concentric_k = int(round(min_concentric_s * GRID_RATE_HZ))
         self.confirm_fraction = confirm_fraction
         self.pose_match_deg = pose_match_deg
@@ -379,7 +384,8 @@ class RepDetector:
             self._set_lookahead(LOOKAHEAD_HIP_GYRO_S)  # decided by the stream's first chunk
         self.hist.append(feats)
         if self.mount == "bar":
-            segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest, feats.u)
+            segs, vels = self._segmenter.push(feats.k, feats.m_g, feats.at_rest, feats.u,
+                                              rest_dev_g=feats.rest_dev_g)
             for k, v in vels:
                 self.hist.put("vbar_mps", k, v)
             for k, v in self._segmenter.raw_velocity:
@@ -449,6 +455,13 @@ class RepDetector:
                 rise_k = self._rise_after(first.tilt_dir, k_wait, k_have)
                 if rise_k is not None:  # (never before the look-ahead's end, however long)
                     k_wait = max(k_limit, rise_k)
+            # hip belt without a gyro: a lowering's end comes from its braking lobe in |f|,
+            # which may run on past where the tilt rate settled (see _refine)
+            k_walk = None
+            if (self.mount == "hip" and not self.front.has_gyro
+                    and self._is_lowering(raw)):
+                k_walk = k_limit + self._settle_k
+                k_wait = max(k_wait, k_walk)
             if not final and k_wait > k_have:
                 break
             self._pending.pop(0)
@@ -458,7 +471,7 @@ class RepDetector:
                 if t_raw - self._set_last_s() > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
             raw, lo_k = self._late_join(raw)
-            seg = self._refine(raw, k_limit, lo_k)
+            seg = self._refine(raw, k_limit, lo_k, k_walk)
             self._last_seg_end_k = k_settled
             seg_events = self._on_segment(seg, rise_k) if seg is not None else []
             events.extend(seg_events)
@@ -579,21 +592,24 @@ class RepDetector:
         i0, i1 = h.indices([k_a, k_b])
         return i0, i1, h[self._rate_key][i0:i1 + 1] * direction
 
-    def _refine(self, raw: RawSegment, k_limit: int, lo_k: int) -> Segment | None:
+    def _refine(self, raw: RawSegment, k_limit: int, lo_k: int,
+                k_walk: int | None = None) -> Segment | None:
         """The movement ``raw`` timed and measured; its onset is searched back to ``lo_k``
-        at the earliest (the end of the previous movement)."""
+        at the earliest (the end of the previous movement), its end up to ``k_limit``
+        (and a hip lowering's braking lobe up to ``k_walk``, when given)."""
         ch = self.mount
         h = self.hist
         t = h["t_s"]
         merged = raw.k_first_end is not None
         # the grid indices this needs, found in one search
         ks = [max(lo_k, raw.k_start - self._search_k), raw.k_start,
-              raw.k_end, k_limit]
+              raw.k_end, k_limit, k_walk if k_walk is not None else k_limit]
         if merged:
             ks += [raw.k_first_end, raw.k_last_start, raw.k_first_end + self._lookahead_k]
         at = h.indices(ks)
         i_lo_bound, i0, i1 = at[:3]
         i_lim = min(len(t) - 1, at[3])
+        i_walk = min(len(t) - 1, at[4])
         if i1 <= i0 or i0 < 0:
             return None
         # the rate around the segment only (the history may hold a whole chunk): ``w`` is
@@ -607,9 +623,9 @@ class RepDetector:
         # a merged movement: its start from the first piece's peak, its end from the last's
         ip_on_w, ip_off_w = ip_w, ip_w
         if merged:
-            i_fe_w = max(i0 + 1, at[4]) - w
+            i_fe_w = max(i0 + 1, at[5]) - w
             ip_on_w = i0_w + int(np.argmax(r[i0_w:i_fe_w]))
-            i_ls_w = min(i1 - 1, at[5]) - w
+            i_ls_w = min(i1 - 1, at[6]) - w
             ip_off_w = i_ls_w + int(np.argmax(r[i_ls_w:i1_w]))
         # the rate may sit slightly off zero in the pause before (integration residue of the
         # previous move): measure levels from that baseline
@@ -635,7 +651,7 @@ class RepDetector:
         cut = bool(merged and r_on >= r_off
                    and r[i0_w:i_fe_w].sum() >= r[i_fe_w:i1_w].sum())
         if cut:  # the movement proper ended with its first piece
-            i_b_w = min(i_lim, at[6]) - w
+            i_b_w = min(i_lim, at[7]) - w
             t_first = _onset(t_w, r, ip_on_w, i_b_w, r_on, lo, hi, backward=False)
             t_end_cut = max(t_start + 1.0 / GRID_RATE_HZ, t_first - delay)
         # kinematics with zero-velocity updates at both ends
@@ -705,6 +721,13 @@ class RepDetector:
             # a gyro on the hips: their deceleration bends the accelerometer's tilt into
             # bumps that the extrapolation would follow too far
             t_end_report = min(t_off_free, t_off + SETTLE_MAX_S) - delay
+        elif direction < 0 and not cut and k_walk is not None:
+            # ... there, the lowering ends where its braking lobe in |f| (which no rotation
+            # bends) comes back to zero, up to SETTLE_MAX_S past the rate's end; a slow
+            # lowering's rate fades below its exit level well before the hips stop
+            t_end_report = self._lobe_onset(t_end, mid, direction, i_lo_bound, i_lim,
+                                            backward=False, reach_s=SETTLE_MAX_S,
+                                            min_mps2=LOWERING_LOBE_MIN_MPS2, i_walk=i_walk)
         return Segment(direction=direction, tilt_dir=raw.direction,
                        t_start=t_start, t_end=t_end, t_start_lobe=t_start_lobe,
                        t_end_report=t_end_report, rate_trusted=trusted, amp=amp, dz_m=dz,
@@ -716,17 +739,20 @@ class RepDetector:
                        stepped_before=bool(h["stepping"][before].any()))
 
     def _lobe_onset(self, t_rate: float, t_mid: float, direction: int, i_lo: int,
-                    i_hi: int, *, backward: bool) -> float | None:
+                    i_hi: int, *, backward: bool, reach_s: float = ACC_LOBE_REACH_S,
+                    min_mps2: float = ACC_LOBE_MIN_MPS2,
+                    i_walk: int | None = None) -> float | None:
         """A movement's start (``backward``) or end refined: where the vertical
         acceleration's strongest lobe that starts (brakes) a movement going ``direction``
         leaves zero or comes back to it,
-        looked for between the time ``t_rate`` the rate gives, widened by
-        :data:`ACC_LOBE_REACH_S`, and the movement's middle ``t_mid`` (history positions
-        ``i_lo`` .. ``i_hi`` at most: the data the decision is made on); ``None`` when no
-        lobe stands clear of the noise, or for an end, when it lies farther than that
-        reach from ``t_rate`` (the braking into a sticking point's dip near lockout, not
-        the lockout). A start may lie far after the rate's: without a gyro, the hips'
-        first push bends the accelerometer's tilt well before they rise.
+        looked for between the time ``t_rate`` the rate gives, widened by ``reach_s``, and
+        the movement's middle ``t_mid`` (history positions ``i_lo`` .. ``i_hi`` at most: the
+        data the decision is made on; an end's lobe may be followed back to zero up to
+        ``i_walk``); ``None`` when no lobe peaks above ``min_mps2``, or for an end, when
+        it lies farther than that reach from ``t_rate`` (the braking into a sticking
+        point's dip near lockout, not the lockout). A start may lie far after the rate's:
+        without a gyro, the hips' first push bends the accelerometer's tilt well before
+        they rise.
 
         A movement from rest starts with an acceleration lobe and ends with a braking one,
         and near rest the acceleration grows linearly (finite jerk), so its zero is
@@ -735,18 +761,19 @@ class RepDetector:
         own acceleration, and unlike the rate it needs no integration."""
         h = self.hist
         d = self.front.delay_acc_s
-        reach = ACC_LOBE_REACH_S
+        reach = reach_s
         t_a, t_b = (t_rate - reach, t_mid) if backward else (t_mid, t_rate + reach)
         i0, i1 = h.at_times([t_a + d, t_b + d])
         i0, i1 = max(i0, i_lo), min(i1, i_hi)
         if i1 - i0 < 3:
             return None
-        tt = h["t_s"][i0:i1 + 1]
-        a = h["az_mps2"][i0:i1 + 1] * (direction if backward else -direction)
-        ip = int(np.argmax(a))
+        i2 = i1 if backward or i_walk is None else max(i1, i_walk)
+        tt = h["t_s"][i0:i2 + 1]
+        a = h["az_mps2"][i0:i2 + 1] * (direction if backward else -direction)
+        ip = int(np.argmax(a[:i1 - i0 + 1]))
         peak = float(a[ip])
         lo, hi = ONSET_LEVELS
-        if peak < ACC_LOBE_MIN_MPS2 or a[0 if backward else -1] >= lo * peak:
+        if peak < min_mps2 or a[0 if backward else -1] >= lo * peak:
             return None  # no lobe clear of the noise, or not all of it in the window
         t_lobe = _onset(tt, a, ip, 0 if backward else len(tt) - 1, peak, lo, hi,
                         backward=backward, power=1) - d

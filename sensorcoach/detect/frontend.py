@@ -419,6 +419,8 @@ class Features:
     walking: np.ndarray  # 1 where step impacts or a step cadence were felt (trailing 3 s)
     stepping: np.ndarray  # 1 where a step cadence was (trailing 3 s)
     at_rest: np.ndarray | None  # 1 where |f| is steady and at its rest level (bar)
+    #: where |f| is steady, how far it is from its rest level, g (inf where not steady; bar)
+    rest_dev_g: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -532,13 +534,15 @@ class FrontEnd:
         rest = self._rest(m, still)
         dm = m - rest  # vertical acceleration, g
         az = dm * STANDARD_GRAVITY_MPS2
-        at_rest = rate = None  # computed only for a mount that reads them
+        at_rest = rest_dev = rate = None  # computed only for a mount that reads them
         if "bar" in self.mounts:
             # a rest candidate: steady AND at the rest level (the flat extremum of a smooth
             # acceleration lobe is steady too, but not at rest)
             m_slow = self._m_slow(m)
             tol = np.maximum(self.rest_tol_g, 3.0 * floor)
-            at_rest = still * (np.abs(m_slow - self._rest_median(m)) < tol)
+            dev = np.abs(m_slow - self._rest_median(m))
+            at_rest = still * (dev < tol)
+            rest_dev = np.where(still > 0, dev, np.inf)
         if "hip" in self.mounts:
             rate = self._tilt_rate(u, gyr, gyr_known=gyr_known)
         # impacts stand out of |f| against its low-passed level, compared at the same
@@ -549,7 +553,7 @@ class FrontEnd:
                    else np.full((len(k), 3), np.nan))
         feats = Features(k=k, t_s=t, m_g=m, raw_m_g=raw_m, u=u, gyr_dps=gyr_dps, az_mps2=az,
                          tilt_rate_dps=rate, walking=walking, stepping=stepping,
-                         at_rest=at_rest)
+                         at_rest=at_rest, rest_dev_g=rest_dev)
         return feats, gaps
 
     def _tilt_rate(self, u: np.ndarray, gyr: np.ndarray | None, *,

@@ -192,6 +192,18 @@ class RestToRestSegmenter:
     Pieces of one movement going the same way at most ``join_k`` grid samples apart are one
     segment.
 
+    A rest candidate must match the rest level of ``|f|`` closely (see the front end's
+    ``LEVEL_ERR_G``): a slow rep accelerates the bar by only ~10 mg, so a looser tolerance
+    takes its glide for rest. A pause inside a brisk movement, though, may shake by more (a
+    squeeze at the top, the hands re-gripping): where ``|f|`` is steady and within
+    ``pause_tol_g`` of its level, it may also end the movement if that distance is under
+    ``pause_frac`` of the movement's largest acceleration so far. A glide is not such a
+    pause: through a bell-shaped velocity peak the acceleration stays under a tenth of its
+    own peak for under 4 % of the movement, shorter than the stillness window (0.3 s) for
+    any movement under ~8 s. (With the
+    tight tolerance alone, a set of quick reps with half-second pauses was one movement,
+    counted only when it ended, seconds late.)
+
     A rest is known only once the bar has been steady for the front end's stillness window,
     a few tenths of a second after it stopped, and a lifter who skips the top pause never
     rests there at all. A rise, though, is over when its velocity has come back from its
@@ -226,8 +238,10 @@ class RestToRestSegmenter:
                  v_floor_mps: float = 0.03, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50,
                  join_k: int = 0, early_frac: float = 0.0, early_max_s: float = 4.0,
-                 early_level_err_g: float = LEVEL_ERR_G, turn_deg: float = 20.0):
+                 early_level_err_g: float = LEVEL_ERR_G, turn_deg: float = 20.0,
+                 pause_tol_g: float = 0.008, pause_frac: float = 0.1):
         self.enter, self.exit, self.dt = enter, exit, dt_s
+        self.pause_tol_g, self.pause_frac = pause_tol_g, pause_frac
         self.join_k = join_k
         self.early_frac = early_frac
         self.early_level_err_g = early_level_err_g
@@ -256,6 +270,7 @@ class RestToRestSegmenter:
         self._vq = 0  # uncorrected velocity at the end of the open movement (quantised)
         self.scale = 1e6  # |f| quantum for exact sums (1 micro-g)
         self._peak = 0.0  # largest |velocity| of the open movement so far
+        self._acc_peak = 0.0  # largest ||f| - level| of the open movement so far, g
 
     def _quantise(self, m_g: np.ndarray) -> np.ndarray:
         return np.round((m_g - self._level) * self.scale).astype(np.int64)
@@ -282,10 +297,12 @@ class RestToRestSegmenter:
     BLOCK = 1024
 
     def push(self, k: np.ndarray, m_g: np.ndarray, at_rest: np.ndarray,
-             u: np.ndarray | None = None
+             u: np.ndarray | None = None, *, rest_dev_g: np.ndarray | None = None
              ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """Feed grid indices, ``|f|`` (g), rest candidates and (optionally) the gravity
-        direction in the sensor frame, unit vectors (n, 3), for ``turn_deg``; return the
+        direction in the sensor frame, unit vectors (n, 3), for ``turn_deg``, and where
+        ``|f|`` is steady, its distance from the rest level (g; ``inf`` where it is not:
+        see ``pause_tol_g``); return the
         segments of the movements that ended (and the early cuts), and
         ``(k, corrected velocity)`` of each movement. The uncorrected velocity of the
         samples fed is left in :attr:`raw_velocity`."""
@@ -302,19 +319,22 @@ class RestToRestSegmenter:
         run = np.where(rest, np.where(breaks < 0, self._run + idx + 1, idx - breaks), 0)
         self._run = int(run[-1])
         forced = run >= self.force_n  # a lasting rest ends any movement
+        dev = np.full(n, np.inf) if rest_dev_g is None else rest_dev_g
         # chunk-exact, so a long chunk goes in blocks: the same result in linear time
         for i in range(0, n, self.BLOCK):
             b = slice(i, i + self.BLOCK)
-            s, v = self._push(k[b], m_g[b], rest[b], forced[b], None if u is None else u[b])
+            s, v = self._push(k[b], m_g[b], rest[b], forced[b], None if u is None else u[b],
+                              dev[b])
             segs += s
             vels += v
         return segs, vels
 
     def _push(self, k: np.ndarray, m_g: np.ndarray, rest: np.ndarray, forced: np.ndarray,
-              u: np.ndarray | None
+              u: np.ndarray | None, dev: np.ndarray
               ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """One block: ``rest`` are the rest candidates, ``forced`` those that end any
-        movement (a lasting rest), ``u`` the gravity direction (or ``None``)."""
+        movement (a lasting rest), ``u`` the gravity direction (or ``None``), ``dev``
+        the distance of a steady ``|f|`` from its rest level (see ``pause_tol_g``)."""
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         n = len(k)
@@ -346,6 +366,7 @@ class RestToRestSegmenter:
                 # or at the stream's start) is no base to integrate from
                 self._level_ok = len(self._rest_m) >= self.n_still
                 self._peak = 0.0
+                self._acc_peak = 0.0
                 self._vq = int(np.sum(self._quantise(self._m_parts[0])))
                 self._reset_early(self._m_parts[0])
                 pos = j
@@ -368,9 +389,19 @@ class RestToRestSegmenter:
                 back[:] = True
             elif turned is not None:
                 back |= turned
+            # a pause in a brisk movement may shake by more than a rest's tolerance (a
+            # squeeze at the top): it counts as rest where the bar is steady and its
+            # acceleration is small next to the movement's own (see pause_tol_g)
+            # (measured from a level worth integrating from)
+            acc = np.maximum.accumulate(np.abs(mm - self._level))
+            np.maximum(acc, self._acc_peak, out=acc)
             ok = (peak >= self.enter) & back
             ok |= forced[pos:]
-            ok &= rest[pos:]
+            if self._level_ok:
+                ok &= rest[pos:] | (dev[pos:] < np.minimum(self.pause_tol_g,
+                                                           self.pause_frac * acc))
+            else:
+                ok &= rest[pos:]
             e_ok = int(np.argmax(ok))
             if not ok[e_ok]:
                 e_ok = len(mm)
@@ -389,6 +420,7 @@ class RestToRestSegmenter:
                 self._m_parts.append(mm)
                 self._n_open += len(mm)
                 self._vq, self._peak = int(vq[-1]), float(peak[-1])
+                self._acc_peak = float(acc[-1])
                 break
             mk = np.concatenate([*self._k_parts, k[pos:pos + e + 1]])
             mv = np.concatenate([*self._m_parts, mm[:e + 1]])
