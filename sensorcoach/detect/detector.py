@@ -460,7 +460,9 @@ class RepDetector:
             k_walk = None
             if (self.mount == "hip" and not self.front.has_gyro
                     and self._is_lowering(raw)):
-                k_walk = k_limit + self._settle_k
+                k_walk = self._walk_end(raw, k_limit, k_have, final)
+                if k_walk is None:
+                    break
                 k_wait = max(k_wait, k_walk)
             if not final and k_wait > k_have:
                 break
@@ -507,6 +509,25 @@ class RepDetector:
         below = r <= self._segmenter.exit
         j = int(np.argmax(below)) if len(r) else 0
         if len(r) and below[j]:
+            return int(h["k"][i0 + j])
+        if final or k_have >= k_cap:
+            return min(k_cap, k_have)
+        return None
+
+    def _walk_end(self, raw: RawSegment, k_from: int, k_have: int,
+                  final: bool) -> int | None:
+        """How far a hip lowering's braking lobe may be followed (see _refine): to
+        SETTLE_MAX_S past ``k_from``, or to where the hips start to rise again before that
+        (the tilt rate past the exit level the other way: the next rep's start, which a
+        bottom pause of nothing puts right at the lowering's end); ``None`` while not yet
+        known."""
+        h = self.hist
+        k_cap = k_from + self._settle_k
+        i0, i1 = h.indices([k_from, min(k_cap, k_have) + 1])
+        r = self._rate_of(raw)[i0:i1] * -raw.direction
+        rising = r > self._segmenter.exit
+        j = int(np.argmax(rising)) if len(r) else 0
+        if len(r) and rising[j]:
             return int(h["k"][i0 + j])
         if final or k_have >= k_cap:
             return min(k_cap, k_have)
