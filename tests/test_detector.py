@@ -603,7 +603,36 @@ def test_slow_dumbbell_reps_on_a_bar_are_counted(seed):
                        lead_out_s=5.0, walk_between_sets=0.0, sample_rate_hz=100.0,
                        gyro=True, fault_rates={})
     res = simulate(spec, seed)
-    _assert_counts_as_truth(analyze_recording(res.recording), res.truth)
+    an = analyze_recording(res.recording)
+    _assert_counts_as_truth(an, res.truth)
+    # live-like chunks give the same result
+    assert _chunked_sets_json(res.recording, np.random.default_rng(seed)) == json.dumps(
+        [s.to_dict() for s in an.sets])
+
+
+def test_quick_dumbbell_reps_on_a_bar_are_announced_at_lockout():
+    """Tempo 1-0-0.6-0.5 with a dumbbell on the bar: the half-second squeeze at the top
+    moves |f| by a few mg, more than a rest candidate's 2-mg tolerance, so with that rule
+    alone a set was one movement and most reps were announced when it ended (10 of 18
+    later reps over 1 s late, up to 11 s). A pause that is small next to the movement's
+    own acceleration ends the movement now. Live-like 40-ms chunks; lockouts from the
+    simulator's truth."""
+    from sensorcoach.sim import simulate
+    from sensorcoach.sim.spec import SessionSpec
+
+    spec = SessionSpec(mount="bar", variant="dumbbell", sets=2, reps_per_set=10,
+                       tempo_s=(1, 0, 0.6, 0.5), tempo_jitter=0.05, rest_s=60.0,
+                       lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
+                       sample_rate_hz=100.0, gyro=True, fault_rates={})
+    res = simulate(spec, 4)
+    reps = _live_reps(res.recording, "bar")
+    assert [(e["set"], e["rep"]) for e in reps] == [(s, r) for s in (1, 2)
+                                                   for r in range(1, 11)]
+    tops = [r["top_s"] for st in res.truth["sets"] for r in st["reps"]]
+    for e, top in zip(reps, tops, strict=True):
+        assert abs(e["top_s"] - top) < 0.3  # it is that rep
+        if e["rep"] > 1:
+            assert e["at_s"] - top < 1.0  # announced at its lockout, not at the set's end
 
 
 def test_a_bar_sets_first_rep_is_announced_at_lockout_after_the_bar_was_rolled():

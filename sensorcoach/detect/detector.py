@@ -457,13 +457,12 @@ class RepDetector:
                     k_wait = max(k_limit, rise_k)
             # hip belt without a gyro: a lowering's end comes from its braking lobe in |f|,
             # which may run on past where the tilt rate settled (see _refine)
-            k_walk = None
+            k_follow = None
             if (self.mount == "hip" and not self.front.has_gyro
                     and self._is_lowering(raw)):
-                k_walk = self._walk_end(raw, k_limit, k_have, final)
-                if k_walk is None:
-                    break
-                k_wait = max(k_wait, k_walk)
+                k_follow = self._lobe_follow_end(raw, k_limit, k_have, final)
+                if k_follow is None:
+                    break  # (once known, it lies within the data)
             if not final and k_wait > k_have:
                 break
             self._pending.pop(0)
@@ -473,7 +472,7 @@ class RepDetector:
                 if t_raw - self._set_last_s() > self.set_gap_s + 1.0:
                     events.extend(self._close_set(at_s=t_raw))
             raw, lo_k = self._late_join(raw)
-            seg = self._refine(raw, k_limit, lo_k, k_walk)
+            seg = self._refine(raw, k_limit, lo_k, k_follow)
             self._last_seg_end_k = k_settled
             seg_events = self._on_segment(seg, rise_k) if seg is not None else []
             events.extend(seg_events)
@@ -501,33 +500,33 @@ class RepDetector:
         """Grid index where the rate after ``raw`` fell below the exit level (or turned),
         at most :data:`SETTLE_MAX_S` past its end and never past the next movement's start;
         ``None`` while not yet known."""
-        h = self.hist
-        k_cap = raw.k_end + int(round(SETTLE_MAX_S * GRID_RATE_HZ))
-        k_cap = max(raw.k_end, min([k_cap, *self._next_starts(raw)]))
-        i0, i1 = h.indices([raw.k_end, k_cap + 1])  # grid indices are integers
-        r = self._rate_of(raw)[i0:i1] * raw.direction
-        below = r <= self._segmenter.exit
-        j = int(np.argmax(below)) if len(r) else 0
-        if len(r) and below[j]:
-            return int(h["k"][i0 + j])
-        if final or k_have >= k_cap:
-            return min(k_cap, k_have)
-        return None
+        k_cap = max(raw.k_end, min([raw.k_end + self._settle_k, *self._next_starts(raw)]))
+        return self._first_k(raw, raw.k_end, k_cap, k_have, final, rising=False)
 
-    def _walk_end(self, raw: RawSegment, k_from: int, k_have: int,
-                  final: bool) -> int | None:
+    def _lobe_follow_end(self, raw: RawSegment, k_from: int, k_have: int,
+                         final: bool) -> int | None:
         """How far a hip lowering's braking lobe may be followed (see _refine): to
         SETTLE_MAX_S past ``k_from``, or to where the hips start to rise again before that
-        (the tilt rate past the exit level the other way: the next rep's start, which a
-        bottom pause of nothing puts right at the lowering's end); ``None`` while not yet
+        (the tilt rate past the exit level the other way, as the next rep starts: a bottom
+        pause of nothing puts that right at the lowering's end); ``None`` while not yet
         known."""
+        return self._first_k(raw, k_from, k_from + self._settle_k, k_have, final,
+                             rising=True)
+
+    def _first_k(self, raw: RawSegment, k_from: int, k_cap: int, k_have: int, final: bool,
+                 *, rising: bool) -> int | None:
+        """The first grid index from ``k_from`` to ``k_cap`` where the rate ``raw`` was cut
+        on has fallen to the exit level its own way (``rising``: passed it the other way);
+        ``k_cap`` (or the newest index at the stream's end) when none did; ``None`` while
+        not yet known. Found in the stream as it comes, so chunk-exact."""
         h = self.hist
-        k_cap = k_from + self._settle_k
-        i0, i1 = h.indices([k_from, min(k_cap, k_have) + 1])
-        r = self._rate_of(raw)[i0:i1] * -raw.direction
-        rising = r > self._segmenter.exit
-        j = int(np.argmax(rising)) if len(r) else 0
-        if len(r) and rising[j]:
+        i0, i1 = h.indices([k_from, k_cap + 1])  # grid indices are integers
+        if rising:
+            hit = self._rate_of(raw)[i0:i1] * -raw.direction > self._segmenter.exit
+        else:
+            hit = self._rate_of(raw)[i0:i1] * raw.direction <= self._segmenter.exit
+        j = int(np.argmax(hit)) if len(hit) else 0
+        if len(hit) and hit[j]:
             return int(h["k"][i0 + j])
         if final or k_have >= k_cap:
             return min(k_cap, k_have)
@@ -614,23 +613,23 @@ class RepDetector:
         return i0, i1, h[self._rate_key][i0:i1 + 1] * direction
 
     def _refine(self, raw: RawSegment, k_limit: int, lo_k: int,
-                k_walk: int | None = None) -> Segment | None:
+                k_follow: int | None = None) -> Segment | None:
         """The movement ``raw`` timed and measured; its onset is searched back to ``lo_k``
         at the earliest (the end of the previous movement), its end up to ``k_limit``
-        (and a hip lowering's braking lobe up to ``k_walk``, when given)."""
+        (and a hip lowering's braking lobe up to ``k_follow``, when given)."""
         ch = self.mount
         h = self.hist
         t = h["t_s"]
         merged = raw.k_first_end is not None
         # the grid indices this needs, found in one search
         ks = [max(lo_k, raw.k_start - self._search_k), raw.k_start,
-              raw.k_end, k_limit, k_walk if k_walk is not None else k_limit]
+              raw.k_end, k_limit, k_follow if k_follow is not None else k_limit]
         if merged:
             ks += [raw.k_first_end, raw.k_last_start, raw.k_first_end + self._lookahead_k]
         at = h.indices(ks)
         i_lo_bound, i0, i1 = at[:3]
         i_lim = min(len(t) - 1, at[3])
-        i_walk = min(len(t) - 1, at[4])
+        i_follow = min(len(t) - 1, at[4])
         if i1 <= i0 or i0 < 0:
             return None
         # the rate around the segment only (the history may hold a whole chunk): ``w`` is
@@ -742,13 +741,15 @@ class RepDetector:
             # a gyro on the hips: their deceleration bends the accelerometer's tilt into
             # bumps that the extrapolation would follow too far
             t_end_report = min(t_off_free, t_off + SETTLE_MAX_S) - delay
-        elif direction < 0 and not cut and k_walk is not None:
+        elif direction < 0 and not cut and k_follow is not None:
             # ... there, the lowering ends where its braking lobe in |f| (which no rotation
-            # bends) comes back to zero, up to SETTLE_MAX_S past the rate's end; a slow
-            # lowering's rate fades below its exit level well before the hips stop
+            # bends) comes back to zero, within SETTLE_MAX_S of the rate's end (the lobe is
+            # followed as far as _lobe_follow_end allows); a slow lowering's rate fades
+            # below its exit level well before the hips stop
             t_end_report = self._lobe_onset(t_end, mid, direction, i_lo_bound, i_lim,
                                             backward=False, reach_s=SETTLE_MAX_S,
-                                            min_mps2=LOWERING_LOBE_MIN_MPS2, i_walk=i_walk)
+                                            min_mps2=LOWERING_LOBE_MIN_MPS2,
+                                            i_follow=i_follow)
         return Segment(direction=direction, tilt_dir=raw.direction,
                        t_start=t_start, t_end=t_end, t_start_lobe=t_start_lobe,
                        t_end_report=t_end_report, rate_trusted=trusted, amp=amp, dz_m=dz,
@@ -762,18 +763,18 @@ class RepDetector:
     def _lobe_onset(self, t_rate: float, t_mid: float, direction: int, i_lo: int,
                     i_hi: int, *, backward: bool, reach_s: float = ACC_LOBE_REACH_S,
                     min_mps2: float = ACC_LOBE_MIN_MPS2,
-                    i_walk: int | None = None) -> float | None:
+                    i_follow: int | None = None) -> float | None:
         """A movement's start (``backward``) or end refined: where the vertical
         acceleration's strongest lobe that starts (brakes) a movement going ``direction``
-        leaves zero or comes back to it,
-        looked for between the time ``t_rate`` the rate gives, widened by ``reach_s``, and
-        the movement's middle ``t_mid`` (history positions ``i_lo`` .. ``i_hi`` at most: the
-        data the decision is made on; an end's lobe may be followed back to zero up to
-        ``i_walk``); ``None`` when no lobe peaks above ``min_mps2``, or for an end, when
-        it lies farther than that reach from ``t_rate`` (the braking into a sticking
-        point's dip near lockout, not the lockout). A start may lie far after the rate's:
-        without a gyro, the hips' first push bends the accelerometer's tilt well before
-        they rise.
+        leaves zero or comes back to it, looked for between the time ``t_rate`` the rate
+        gives, widened by ``reach_s``, and the movement's middle ``t_mid`` (history
+        positions ``i_lo`` .. ``i_hi`` at most: the data the decision is made on; an end's
+        lobe is followed back to zero up to ``i_follow`` if given, and must have come back
+        under the low level there); ``None`` when no lobe peaks above ``min_mps2``, or for
+        an end, when it lies farther than that reach from ``t_rate`` (the braking into a
+        sticking point's dip near lockout, not the lockout). A start may lie far after the
+        rate's: without a gyro, the hips' first push bends the accelerometer's tilt well
+        before they rise.
 
         A movement from rest starts with an acceleration lobe and ends with a braking one,
         and near rest the acceleration grows linearly (finite jerk), so its zero is
@@ -788,7 +789,7 @@ class RepDetector:
         i0, i1 = max(i0, i_lo), min(i1, i_hi)
         if i1 - i0 < 3:
             return None
-        i2 = i1 if backward or i_walk is None else max(i1, i_walk)
+        i2 = i1 if backward or i_follow is None else max(i1, i_follow)
         tt = h["t_s"][i0:i2 + 1]
         a = h["az_mps2"][i0:i2 + 1] * (direction if backward else -direction)
         ip = int(np.argmax(a[:i1 - i0 + 1]))

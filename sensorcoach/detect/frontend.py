@@ -18,6 +18,9 @@ Signals produced per grid sample (world z is up, see :mod:`sensorcoach.consts`):
     1 where ``|f|`` is steady and at its rest level: a rest candidate. A bar gliding at
     constant speed looks the same; :class:`~sensorcoach.detect.segments.RestToRestSegmenter`
     tells the two apart.
+``rest_dev_g``
+    where ``|f|`` is steady, its distance from the rest level (g; ``inf`` elsewhere): a
+    pause inside a brisk movement may stray further than a rest candidate's tolerance.
 """
 
 from __future__ import annotations

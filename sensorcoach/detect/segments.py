@@ -196,8 +196,9 @@ class RestToRestSegmenter:
     ``LEVEL_ERR_G``): a slow rep accelerates the bar by only ~10 mg, so a looser tolerance
     takes its glide for rest. A pause inside a brisk movement, though, may shake by more (a
     squeeze at the top, the hands re-gripping): where ``|f|`` is steady and within
-    ``pause_tol_g`` of its level, it may also end the movement if that distance is under
-    ``pause_frac`` of the movement's largest acceleration so far. A glide is not such a
+    ``pause_tol_g`` of its level, it is a rest candidate too (ending the movement on the
+    same velocity test) if that distance is under ``pause_frac`` of the movement's largest
+    acceleration so far, measured from a level worth integrating from. A glide is not such a
     pause: through a bell-shaped velocity peak the acceleration stays under a tenth of its
     own peak for under 4 % of the movement, shorter than the stillness window (0.3 s) for
     any movement under ~8 s. (With the
@@ -319,22 +320,22 @@ class RestToRestSegmenter:
         run = np.where(rest, np.where(breaks < 0, self._run + idx + 1, idx - breaks), 0)
         self._run = int(run[-1])
         forced = run >= self.force_n  # a lasting rest ends any movement
-        dev = np.full(n, np.inf) if rest_dev_g is None else rest_dev_g
         # chunk-exact, so a long chunk goes in blocks: the same result in linear time
         for i in range(0, n, self.BLOCK):
             b = slice(i, i + self.BLOCK)
             s, v = self._push(k[b], m_g[b], rest[b], forced[b], None if u is None else u[b],
-                              dev[b])
+                              None if rest_dev_g is None else rest_dev_g[b])
             segs += s
             vels += v
         return segs, vels
 
     def _push(self, k: np.ndarray, m_g: np.ndarray, rest: np.ndarray, forced: np.ndarray,
-              u: np.ndarray | None, dev: np.ndarray
+              u: np.ndarray | None, dev: np.ndarray | None
               ) -> tuple[list[RawSegment], list[tuple[np.ndarray, np.ndarray]]]:
         """One block: ``rest`` are the rest candidates, ``forced`` those that end any
         movement (a lasting rest), ``u`` the gravity direction (or ``None``), ``dev``
-        the distance of a steady ``|f|`` from its rest level (see ``pause_tol_g``)."""
+        the distance of a steady ``|f|`` from its rest level (see ``pause_tol_g``; or
+        ``None``)."""
         segs: list[RawSegment] = []
         vels: list[tuple[np.ndarray, np.ndarray]] = []
         n = len(k)
@@ -389,19 +390,20 @@ class RestToRestSegmenter:
                 back[:] = True
             elif turned is not None:
                 back |= turned
-            # a pause in a brisk movement may shake by more than a rest's tolerance (a
-            # squeeze at the top): it counts as rest where the bar is steady and its
-            # acceleration is small next to the movement's own (see pause_tol_g)
-            # (measured from a level worth integrating from)
-            acc = np.maximum.accumulate(np.abs(mm - self._level))
-            np.maximum(acc, self._acc_peak, out=acc)
+            ends = rest[pos:]
+            pause_rule = dev is not None and self._level_ok
+            if pause_rule:
+                # a pause in a brisk movement may shake by more than a rest's tolerance (a
+                # squeeze at the top): it is a rest candidate too where the bar is steady
+                # and its acceleration is small next to the movement's own so far
+                # (measured from a level worth integrating from; see pause_tol_g)
+                acc_peak = np.maximum.accumulate(np.abs(mm - self._level))
+                np.maximum(acc_peak, self._acc_peak, out=acc_peak)
+                d = dev[pos:]
+                ends = ends | ((d < self.pause_tol_g) & (d < self.pause_frac * acc_peak))
             ok = (peak >= self.enter) & back
             ok |= forced[pos:]
-            if self._level_ok:
-                ok &= rest[pos:] | (dev[pos:] < np.minimum(self.pause_tol_g,
-                                                           self.pause_frac * acc))
-            else:
-                ok &= rest[pos:]
+            ok &= ends
             e_ok = int(np.argmax(ok))
             if not ok[e_ok]:
                 e_ok = len(mm)
@@ -420,7 +422,8 @@ class RestToRestSegmenter:
                 self._m_parts.append(mm)
                 self._n_open += len(mm)
                 self._vq, self._peak = int(vq[-1]), float(peak[-1])
-                self._acc_peak = float(acc[-1])
+                if pause_rule:
+                    self._acc_peak = float(acc_peak[-1])
                 break
             mk = np.concatenate([*self._k_parts, k[pos:pos + e + 1]])
             mv = np.concatenate([*self._m_parts, mm[:e + 1]])
