@@ -770,7 +770,7 @@ class RepDetector:
         gives, widened by ``reach_s``, and the movement's middle ``t_mid`` (history
         positions ``i_lo`` .. ``i_hi`` at most: the data the decision is made on; an end's
         lobe is followed back to zero up to ``i_follow`` if given, and must have come back
-        under the low level there); ``None`` when no lobe peaks above ``min_mps2``, or for
+        under the low level before it); ``None`` when no lobe peaks above ``min_mps2``, or for
         an end, when it lies farther than that reach from ``t_rate`` (the braking into a
         sticking point's dip near lockout, not the lockout). A start may lie far after the
         rate's: without a gyro, the hips' first push bends the accelerometer's tilt well
@@ -795,7 +795,11 @@ class RepDetector:
         ip = int(np.argmax(a[:i1 - i0 + 1]))
         peak = float(a[ip])
         lo, hi = ONSET_LEVELS
-        if peak < min_mps2 or a[0 if backward else -1] >= lo * peak:
+        if i_follow is None or backward:
+            whole = a[0 if backward else -1] < lo * peak  # the window's edge is past it
+        else:  # followed: back under the low level somewhere before the follow's end (which
+            whole = bool((a[ip:] < lo * peak).any())  # may lie in the next rise's lobe)
+        if peak < min_mps2 or not whole:
             return None  # no lobe clear of the noise, or not all of it in the window
         t_lobe = _onset(tt, a, ip, 0 if backward else len(tt) - 1, peak, lo, hi,
                         backward=backward, power=1) - d
