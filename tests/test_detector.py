@@ -511,12 +511,14 @@ def _plain_hip_spec(**fields):
 
 def _plain_bar_spec(**fields):
     """A barbell session of five-rep sets on a bar-clipped sensor with nothing between the
-    sets but rolling the bar (no walking), ``fields`` filling in the rest."""
+    sets but rolling the bar (no walking), ``fields`` filling in the rest (or overriding
+    the variant and the reps per set)."""
     from sensorcoach.sim.spec import SessionSpec
 
-    return SessionSpec(mount="bar", variant="barbell", reps_per_set=5, tempo_jitter=0.05,
-                       rest_s=60.0, lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
-                       sample_rate_hz=100.0, gyro=True, fault_rates={}, **fields)
+    plain = dict(mount="bar", variant="barbell", reps_per_set=5, tempo_jitter=0.05,
+                 rest_s=60.0, lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
+                 sample_rate_hz=100.0, gyro=True, fault_rates={})
+    return SessionSpec(**{**plain, **fields})
 
 
 def _live_reps(recording, mount: str) -> list[dict]:
@@ -596,12 +598,8 @@ def test_slow_dumbbell_reps_on_a_bar_are_counted(seed):
     the sensor's noise. Every set's full-rep count and no invented rep, against the
     simulator's truth."""
     from sensorcoach.sim import simulate
-    from sensorcoach.sim.spec import SessionSpec
 
-    spec = SessionSpec(mount="bar", variant="dumbbell", sets=2, reps_per_set=8,
-                       tempo_s=(4, 1, 3, 2), tempo_jitter=0.05, rest_s=60.0, lead_in_s=10.0,
-                       lead_out_s=5.0, walk_between_sets=0.0, sample_rate_hz=100.0,
-                       gyro=True, fault_rates={})
+    spec = _plain_bar_spec(variant="dumbbell", sets=2, reps_per_set=8, tempo_s=(4, 1, 3, 2))
     res = simulate(spec, seed)
     an = analyze_recording(res.recording)
     _assert_counts_as_truth(an, res.truth)
@@ -618,12 +616,9 @@ def test_quick_dumbbell_reps_on_a_bar_are_announced_at_lockout():
     own acceleration ends the movement now. Live-like 40-ms chunks; lockouts from the
     simulator's truth."""
     from sensorcoach.sim import simulate
-    from sensorcoach.sim.spec import SessionSpec
 
-    spec = SessionSpec(mount="bar", variant="dumbbell", sets=2, reps_per_set=10,
-                       tempo_s=(1, 0, 0.6, 0.5), tempo_jitter=0.05, rest_s=60.0,
-                       lead_in_s=10.0, lead_out_s=5.0, walk_between_sets=0.0,
-                       sample_rate_hz=100.0, gyro=True, fault_rates={})
+    spec = _plain_bar_spec(variant="dumbbell", sets=2, reps_per_set=10,
+                           tempo_s=(1, 0, 0.6, 0.5))
     res = simulate(spec, 4)
     reps = _live_reps(res.recording, "bar")
     assert [(e["set"], e["rep"]) for e in reps] == [(s, r) for s in (1, 2)

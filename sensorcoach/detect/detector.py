@@ -354,6 +354,12 @@ class RepDetector:
         self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
 
     @property
+    def _tilt_from_accelerometer(self) -> bool:
+        """A hip belt without a gyro: its tilt rate is the accelerometer's alone, bent by
+        the hips' own acceleration."""
+        return self.mount == "hip" and not self.front.has_gyro
+
+    @property
     def phase(self) -> str:
         """What the lifter is doing now: ``concentric`` / ``eccentric`` while a movement is
         under way, else the last state (``top``, ``rest``, ``idle``)."""
@@ -458,8 +464,7 @@ class RepDetector:
             # hip belt without a gyro: a lowering's end comes from its braking lobe in |f|,
             # which may run on past where the tilt rate settled (see _refine)
             k_follow = None
-            if (self.mount == "hip" and not self.front.has_gyro
-                    and self._is_lowering(raw)):
+            if self._tilt_from_accelerometer and self._is_lowering(raw):
                 k_follow = self._lobe_follow_end(raw, k_limit, k_have, final)
                 if k_follow is None:
                     break  # (once known, it lies within the data)
@@ -940,7 +945,7 @@ class RepDetector:
         time, whatever its rise estimate. Without a gyro, the hips' own acceleration at
         the start of a fast rep bends the accelerometer's tilt back, its onset is found
         late and the rise integrated from there comes out short."""
-        return (self.mount == "hip" and not self.front.has_gyro and self._concentric_time(s)
+        return (self._tilt_from_accelerometer and self._concentric_time(s)
                 and self._hip_turn_in_range(s, self.hip_min_deg) and s.dz_m > 0)
 
     def _hip_turn_in_range(self, s: Segment, min_deg: float) -> bool:

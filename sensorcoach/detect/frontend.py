@@ -316,7 +316,7 @@ class Resampler:
         self.k_next = 0
         # the samples still needed (from the last one at or before the next step's start):
         # times, values and the running integral of the values up to each
-        self._T = np.empty(0)
+        self._T: np.ndarray | None = None
         self._X: np.ndarray | None = None
         self._C: np.ndarray | None = None
 
@@ -329,7 +329,7 @@ class Resampler:
         empty = (np.empty(0, int), np.empty(0), np.empty((0, n_x)), np.empty((0, n_at)))
         if len(t) == 0:
             return Grid(*empty, [])
-        n_old = len(self._T)
+        n_old = 0 if self._T is None else len(self._T)
         if self.t0 is None:
             self.t0 = float(t[0])
             T, X = t, x
@@ -543,9 +543,8 @@ class FrontEnd:
             # acceleration lobe is steady too, but not at rest)
             m_slow = self._m_slow(m)
             tol = np.maximum(self.rest_tol_g, 3.0 * floor)
-            dev = np.abs(m_slow - self._rest_median(m))
-            at_rest = still * (dev < tol)
-            rest_dev = np.where(still > 0, dev, np.inf)
+            rest_dev = np.where(still > 0, np.abs(m_slow - self._rest_median(m)), np.inf)
+            at_rest = (rest_dev < tol).astype(np.int64)
         if "hip" in self.mounts:
             rate = self._tilt_rate(u, gyr, gyr_known=gyr_known)
         # impacts stand out of |f| against its low-passed level, compared at the same

@@ -201,9 +201,8 @@ class RestToRestSegmenter:
     acceleration so far, measured from a level worth integrating from. A glide is not such a
     pause: through a bell-shaped velocity peak the acceleration stays under a tenth of its
     own peak for under 4 % of the movement, shorter than the stillness window (0.3 s) for
-    any movement under ~8 s. (With the
-    tight tolerance alone, a set of quick reps with half-second pauses was one movement,
-    counted only when it ended, seconds late.)
+    any movement under ~8 s. (With the tight tolerance alone, a set of quick reps with
+    half-second pauses was one movement, counted only when it ended, seconds late.)
 
     A rest is known only once the bar has been steady for the front end's stillness window,
     a few tenths of a second after it stopped, and a lifter who skips the top pause never
