@@ -1,6 +1,7 @@
 """Per-session results on the development corpus, and a comparison of two runs.
 
     python analysis/devset.py run OUT.json [--seeds 5200040-5200119] [--latency] [--jobs 2]
+                                           [--group hip_gyro|hip_acc|bar]
     python analysis/devset.py compare A.json B.json
 
 Detector changes are judged here first, on seeds 5200040-5200119 (the development corpus);
@@ -62,9 +63,11 @@ def _latency(res) -> dict:
     return {"first": first, "later": later}
 
 
-def session(args: tuple[int, bool]) -> dict:
-    seed, latency = args
+def session(args: tuple[int, bool, str | None]) -> dict | None:
+    seed, latency, group = args
     spec = random_spec(np.random.default_rng(seed))
+    if group is not None and _group(spec) != group:
+        return None
     res = simulate(spec, seed)
     an = analyze_recording(res.recording)
     sc = score(an, res.truth)
@@ -89,9 +92,10 @@ def _seeds(text: str) -> list[int]:
     return list(range(int(lo), int(hi or lo) + 1))
 
 
-def run(out: str, seeds: list[int], latency: bool, jobs: int) -> None:
+def run(out: str, seeds: list[int], latency: bool, jobs: int, group: str | None) -> None:
     with Pool(jobs) as pool:
-        rows = pool.map(session, [(s, latency) for s in seeds], chunksize=1)
+        rows = pool.map(session, [(s, latency, group) for s in seeds], chunksize=1)
+    rows = [r for r in rows if r is not None]
     Path(out).write_text(json.dumps(rows))
     summary(rows, out)
 
@@ -156,12 +160,14 @@ def main() -> int:
     r.add_argument("--seeds", default="5200040-5200119")
     r.add_argument("--latency", action="store_true")
     r.add_argument("--jobs", type=int, default=2)
+    r.add_argument("--group", choices=("hip_gyro", "hip_acc", "bar"),
+                   help="only the sessions of this group")
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
     args = ap.parse_args()
     if args.cmd == "run":
-        run(args.out, _seeds(args.seeds), args.latency, args.jobs)
+        run(args.out, _seeds(args.seeds), args.latency, args.jobs, args.group)
     else:
         compare(args.a, args.b)
     return 0
