@@ -51,6 +51,14 @@ def _sets_detail(an, truth) -> list[dict]:
     return out
 
 
+def _false_partials(an, truth, max_dt_s: float = 1.0) -> int:
+    """Detected partial reps with no true rep (full or partial) within ``max_dt_s`` of their
+    lockout: settling movements taken for attempts (``score`` does not count them)."""
+    tops = np.array([r["top_s"] for st in truth["sets"] for r in st["reps"]])
+    return sum(1 for st in an.sets for r in st.reps
+               if r.partial and not (len(tops) and np.min(np.abs(tops - r.top_s)) <= max_dt_s))
+
+
 def _latency(res) -> dict:
     rec = res.recording
     pipe = StreamPipeline(mount=rec.mount)
@@ -81,6 +89,7 @@ def session(args: tuple[int, bool, str | None]) -> dict | None:
         "eccentric_err": sc.eccentric_err, "pause_ok": sc.pause_ok,
         "rom_err": sc.rom_err, "vmean_err": sc.vmean_err,
         "sets": _sets_detail(an, res.truth),
+        "partial_false": _false_partials(an, res.truth),
     }
     if latency:
         out["latency"] = _latency(res)
@@ -123,7 +132,8 @@ def summary(rows: list[dict], label: str) -> None:
         pause = _cat(rs, "pause_ok")
         line = (f"{g or 'ALL':8s} sets {tot['sets_exact']}/{tot['sets_true']} "
                 f"tp {tot['tp']} fp {tot['fp']} fn {tot['fn']} F1 {f1:.4f} "
-                f"partial {tot['partial_found']}/{tot['partial_true']} | "
+                f"partial {tot['partial_found']}/{tot['partial_true']} "
+                f"(false {sum(r.get('partial_false', 0) for r in rs)}) | "
                 + " ".join(f"{e[:-2]} {_ms(ev[e], 50)}/{_ms(ev[e], 90)}" for e in EVENTS)
                 + f" | ecc {_ms(_cat(rs, 'eccentric_err'), 50)}"
                 f" top {_ms(_cat(rs, 'top_pause_err'), 50)}"

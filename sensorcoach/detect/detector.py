@@ -172,13 +172,17 @@ class RepDetector:
     partial_fraction : float
         A concentric reaching less than this fraction of the set's typical full range is a
         partial rep (listed and flagged, not counted).
-    min_fraction : float
-        Below this fraction of the set's range a movement is settling, not a rep at all.
+    min_fraction, hip_min_fraction : float
+        Below this fraction of the set's range a movement is settling, not a rep at all (on
+        a bar, whose rise is integrated and drifts by a few cm, and on a hip belt, whose
+        pelvis rotation is measured: its tilt is not proportional to the rise, and a
+        partial rep of 30 % of the range may turn the pelvis through under 28 % of the
+        rotation; settling moves the hips by about a tenth).
     hip_min_deg, hip_max_deg : float
         Pelvis rotation of a hip-thrust concentric on a hip mount (a full rep is typically
         25-55 degrees; getting up from the floor is 70-100).
     hip_partial_min_deg : float
-        Inside a set the floor is ``min_fraction`` of the set's range, but not below this.
+        Inside a set the floor is ``hip_min_fraction`` of the set's range, but not below this.
     bar_min_m, bar_max_m : float
         Vertical travel of a concentric on a bar mount (the hips cannot rise much more
         than bench height minus the hover height: ~0.25-0.45 m).
@@ -253,6 +257,7 @@ class RepDetector:
 
     def __init__(self, *, mount: str, set_gap_s: float = 8.0,
                  partial_fraction: float = 0.75, min_fraction: float = 0.28,
+                 hip_min_fraction: float = 0.2,
                  hip_min_deg: float = 12.0, hip_partial_min_deg: float = 6.0,
                  hip_max_deg: float = 80.0, bar_min_m: float = 0.06, bar_max_m: float = 0.5,
                  bar_first_min_m: float = 0.12,
@@ -300,6 +305,7 @@ class RepDetector:
         self.known_pose_deg = known_pose_deg
         self.knock_window_s = knock_window_s
         self.min_fraction = min_fraction
+        self.hip_min_fraction = hip_min_fraction
         self.lookahead_s = lookahead_s
         self.merge_s = merge_s
         self.gyro_pose_max_s = gyro_pose_max_s
@@ -914,7 +920,7 @@ class RepDetector:
             min_deg = self.hip_min_deg
             ref = self._reference_amp() if self._last_rep is not None else None
             if ref:
-                min_deg = max(self.hip_partial_min_deg, self.min_fraction * ref)
+                min_deg = max(self.hip_partial_min_deg, self.hip_min_fraction * ref)
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
             if not self._hip_turn_in_range(s, min_deg):
@@ -1274,7 +1280,8 @@ class RepDetector:
             events.extend(self._finish_rep(rep, next_start=s.t_start_event))
         ref = self._reference_amp()
         frac = s.amp / ref if ref else None
-        if frac is not None and frac < self.min_fraction:
+        min_frac = self.hip_min_fraction if self.mount == "hip" else self.min_fraction
+        if frac is not None and frac < min_frac:
             return events  # settling, not a rep (and no set opened for it)
         partial = frac is not None and frac < self.partial_fraction
         if partial and self._cur is None:
@@ -1386,7 +1393,10 @@ class RepDetector:
         if self._last_rep is not None and self._last_rep.result is None:
             events.extend(self._finish_rep(self._last_rep, next_start=None))
         amps = cur.full_amps
-        if amps and self._last_rep is not None:
+        if len(amps) >= 2 and self._last_rep is not None:
+            # a set's range is the next set's reference; a "set" of one movement (the
+            # sensor handled, a settling movement taken for a rep) is none: with its odd
+            # range, every later set's reps would be partial reps and open no set
             self._ref_amp = _median(amps)
         full = sum(1 for r in cur.reps if not r.partial)
         events.append(SetDoneEvent(set=cur.index, at_s=at_s, reps=full,
