@@ -90,6 +90,7 @@ def session(args: tuple[int, bool, str | None]) -> dict | None:
         "rom_err": sc.rom_err, "vmean_err": sc.vmean_err,
         "sets": _sets_detail(an, res.truth),
         "partial_false": _false_partials(an, res.truth),
+        "sets_detected": sum(1 for st in an.sets if st.full_reps),
     }
     if latency:
         out["latency"] = _latency(res)
@@ -133,7 +134,8 @@ def summary(rows: list[dict], label: str) -> None:
         line = (f"{g or 'ALL':8s} sets {tot['sets_exact']}/{tot['sets_true']} "
                 f"tp {tot['tp']} fp {tot['fp']} fn {tot['fn']} F1 {f1:.4f} "
                 f"partial {tot['partial_found']}/{tot['partial_true']} "
-                f"(false {sum(r.get('partial_false', 0) for r in rs)}) | "
+                f"(false {sum(r.get('partial_false', 0) for r in rs)}) "
+                f"set-count errors {sum(r.get('sets_detected', 0) != r['sets_true'] for r in rs)} | "
                 + " ".join(f"{e[:-2]} {_ms(ev[e], 50)}/{_ms(ev[e], 90)}" for e in EVENTS)
                 + f" | ecc {_ms(_cat(rs, 'eccentric_err'), 50)}"
                 f" top {_ms(_cat(rs, 'top_pause_err'), 50)}"
