@@ -135,7 +135,7 @@ def summary(rows: list[dict], label: str) -> None:
                 f"tp {tot['tp']} fp {tot['fp']} fn {tot['fn']} F1 {f1:.4f} "
                 f"partial {tot['partial_found']}/{tot['partial_true']} "
                 f"(false {sum(r.get('partial_false', 0) for r in rs)}) "
-                f"set-count errors {sum(r.get('sets_detected', 0) != r['sets_true'] for r in rs)} | "
+                f"set-count errors {sum(r['sets_detected'] != r['sets_true'] for r in rs)} | "
                 + " ".join(f"{e[:-2]} {_ms(ev[e], 50)}/{_ms(ev[e], 90)}" for e in EVENTS)
                 + f" | ecc {_ms(_cat(rs, 'eccentric_err'), 50)}"
                 f" top {_ms(_cat(rs, 'top_pause_err'), 50)}"

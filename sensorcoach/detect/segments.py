@@ -182,11 +182,8 @@ class RestToRestSegmenter:
     Which rest candidates (steady ``|f|`` at the rest level, from the front end) end a
     movement is the crux: the middle of a slow movement glides at constant speed, with no
     acceleration, and looks just like rest. At a true rest the velocity integrated since the
-    last rest has come back toward zero: under ``v_floor_mps``, under ``rho`` of its peak, or
-    within the drift that the level's uncertainty (``level_err_g``) can have gathered since
-    the rest before (the longer the movement, the less its integrated velocity says; a
-    tolerance of that one drift, not more: a slow rep glides at only ~0.1 m/s). In a glide
-    it sits at its peak. A movement that never reached ``enter`` speed may be a
+    last rest has come back toward zero: under ``v_floor_mps`` or under ``rho`` of its peak.
+    In a glide it sits at its peak. A movement that never reached ``enter`` speed may be a
     gentle start, and a candidate that stays steady for ``force_s`` ends the movement
     anyway. Refusing a true rest costs little (the two movements are one interval, still cut
     apart by the corrected velocity); accepting a glide would cut a rep in two. A movement
@@ -219,9 +216,8 @@ class RestToRestSegmenter:
     bar rolled: a rep turns a bar by a few degrees at most) therefore has no trustworthy
     integrated velocity, and ends at the next rest candidate whatever that velocity says
     (once it has reached ``enter`` speed at all; else only a lasting rest ends it); the
-    level is then learnt afresh, and a movement that began before any rest candidate since
-    (each one steady over the front end's stillness window) ends at a rest candidate the
-    same way. So does the first
+    level is then learnt afresh, and until it rests on a stillness window's worth of
+    samples the next movement ends at a rest candidate the same way. So does the first
     movement of a stream (no level yet), with or without ``u``. (Without that, a
     lifter who picks up a dumbbell and goes straight into a set, pausing only at the top
     of each rep, never shows a rest.)
@@ -232,7 +228,7 @@ class RestToRestSegmenter:
     emitted at once, marked ``early`` (its velocity: :attr:`raw_velocity`). This runs from
     the movement's start (a rise from the bottom, or a lowering from the top and the rise
     after it) until a segment's cut level is not clear of twice the drift the velocity may
-    have gathered by then (a level error of ``level_err_g``: the noise of the level,
+    have gathered by then (a level error of ``early_level_err_g``: the noise of the level,
     and ``|f|``'s bias changing as the bar rolls a few degrees), or ``early_max_s`` has
     passed; a slow rep's low peak velocity fails it, and its segments come corrected when
     the movement ends, less what the early cuts already covered.
@@ -242,13 +238,13 @@ class RestToRestSegmenter:
                  v_floor_mps: float = 0.03, rho: float = 0.5,
                  force_s: float = 1.0, max_move_s: float = 60.0, level_n: int = 50,
                  join_k: int = 0, early_frac: float = 0.0, early_max_s: float = 4.0,
-                 level_err_g: float = LEVEL_ERR_G, turn_deg: float = 20.0,
+                 early_level_err_g: float = LEVEL_ERR_G, turn_deg: float = 20.0,
                  pause_tol_g: float = 0.008, pause_frac: float = 0.1):
         self.enter, self.exit, self.dt = enter, exit, dt_s
         self.pause_tol_g, self.pause_frac = pause_tol_g, pause_frac
         self.join_k = join_k
         self.early_frac = early_frac
-        self.level_err_g = level_err_g
+        self.early_level_err_g = early_level_err_g
         self.early_max_n = int(round(early_max_s / dt_s))
         self._opens: list[int] = []  # where the early hysteresis opened segments, recently
         #: ``(k, velocity integrated from the last rest)`` of the moving samples last fed
@@ -366,11 +362,9 @@ class RestToRestSegmenter:
                 self.moving = True
                 self.k_moving = int(k[j])
                 self._u0 = None if u is None else u[j].copy()
-                # without a rest candidate since a turn (or the stream's start) there is no
-                # level to integrate from; one is enough: the front end found it steady over
-                # a stillness window, at the robust rest level (in a set without a bottom
-                # pause, a squeezed top pause may give only a few)
-                self._level_ok = len(self._rest_m) > 0
+                # a level from fewer samples than the stillness window (just after a turn,
+                # or at the stream's start) is no base to integrate from
+                self._level_ok = len(self._rest_m) >= self.n_still
                 self._peak = 0.0
                 self._acc_peak = 0.0
                 self._vq = int(np.sum(self._quantise(self._m_parts[0])))
@@ -388,10 +382,7 @@ class RestToRestSegmenter:
             np.maximum(peak, self._peak, out=peak)
             # a movement that has not yet reached ``enter`` speed may be a gentle start:
             # only a lasting rest ends it
-            # ... or within the drift the level's error may have gathered since the rest
-            # before (the samples integrated: the open movement's and these)
-            drift = (self._n_open + np.arange(1, len(mm) + 1)) * (self.level_err_g * g_dt)
-            back = (speed <= self.v_floor) | (speed <= self.rho * peak) | (speed <= drift)
+            back = (speed <= self.v_floor) | (speed <= self.rho * peak)
             # turned over: the level it was integrated from no longer holds
             turned = None if self._u0 is None else (u[pos:] @ self._u0) < self._cos_turn
             if not self._level_ok:
@@ -509,7 +500,7 @@ class RestToRestSegmenter:
         """``raw``'s cut level stands clear of twice the drift the velocity may have
         gathered since the rest it was integrated from, within ``early_max_s``."""
         level = max(self.exit, self.early_frac * raw.peak)
-        drift = (self.level_err_g * STANDARD_GRAVITY_MPS2 * self.dt
+        drift = (self.early_level_err_g * STANDARD_GRAVITY_MPS2 * self.dt
                  * (raw.k_end - self.k_moving + self.n_still))
         return level >= 2.0 * drift and raw.k_end - self.k_moving <= self.early_max_n
 
