@@ -114,6 +114,10 @@ def _ms(x, q) -> str:
     return f"{1000 * np.percentile(np.abs(x), q):.0f}" if len(x) else "-"
 
 
+def _set_count_errors(rows: list[dict]) -> int:
+    return sum(r.get("sets_detected", r["sets_true"]) != r["sets_true"] for r in rows)
+
+
 def _cat(rows: list[dict], key: str) -> list:
     return [x for r in rows for x in r[key]]
 
@@ -135,7 +139,7 @@ def summary(rows: list[dict], label: str) -> None:
                 f"tp {tot['tp']} fp {tot['fp']} fn {tot['fn']} F1 {f1:.4f} "
                 f"partial {tot['partial_found']}/{tot['partial_true']} "
                 f"(false {sum(r.get('partial_false', 0) for r in rs)}) "
-                f"set-count errors {sum(r['sets_detected'] != r['sets_true'] for r in rs)} | "
+                f"set-count errors {_set_count_errors(rs)} | "
                 + " ".join(f"{e[:-2]} {_ms(ev[e], 50)}/{_ms(ev[e], 90)}" for e in EVENTS)
                 + f" | ecc {_ms(_cat(rs, 'eccentric_err'), 50)}"
                 f" top {_ms(_cat(rs, 'top_pause_err'), 50)}"

@@ -75,6 +75,13 @@ ACC_LOBE_MIN_MPS2 = 0.3
 #: peaks above twice the uncertainty of the rest level of |f|, m/s^2: a 4-s lowering brakes
 #: at only ~0.1 m/s^2
 LOWERING_LOBE_MIN_MPS2 = 2.0 * LEVEL_ERR_G * STANDARD_GRAVITY_MPS2
+#: A hip belt with a gyro reads a movement's starting pose where the hips last did not
+#: accelerate (vertical acceleration under this, m/s^2: about 0.05 g, a tenth of a
+#: bounce's) for this long, s, up to this long before its start, s, and carries it over
+#: with the gyro (see _quiet_pose; a 2-deg/s gyro bias turns it by 3 deg at most)
+QUIET_ACC_MPS2 = 0.5
+QUIET_RUN_S = 0.2
+QUIET_POSE_S = 1.5
 #: How far before a movement its walking cues and the bar's turning are looked at, s
 BEFORE_S = 2.0
 #: A bar's lowering quicker than this shows as a movement of its own: its acceleration
@@ -697,13 +704,18 @@ class RepDetector:
         if cut:
             t_end = t_end_cut
         u_end = u[a1]
+        u_start = u[a0]
         gyro_pose = bool(ch == "hip" and self.front.has_gyro and a1 > a0
                          and np.isfinite(h.gyr_dps[a0:a1]).all())
+        if gyro_pose:
+            # a rise straight out of a bounce starts under a few tenths of a g: the pose
+            # is read where the hips last did not accelerate, carried over by the gyro
+            u_start = self._quiet_pose(a0)
         if gyro_pose and t_end - t_start <= self.gyro_pose_max_s:
             # the hips' own deceleration at lockout bends the accelerometer's direction
             # (tens of degrees in a fast rep); the gyro carries the start pose over instead
-            u_end = _propagate(u[a0], h.gyr_dps[a0:a1], np.diff(t[a0:a1 + 1]))
-        rotation = _angle_deg(u[a0], u_end)
+            u_end = _propagate(u_start, h.gyr_dps[a0:a1], np.diff(t[a0:a1 + 1]))
+        rotation = _angle_deg(u_start, u_end)
         if ch == "hip":
             # the range runs from pose to pose: a start found a little late (the hips' own
             # acceleration bends the accelerometer's tilt at the start of a fast rep) must
@@ -767,9 +779,30 @@ class RepDetector:
                        peak_v_mps=peak_v, rotation_deg=rotation, knock=knock,
                        peak_abs_acc_g=acc_peak,
                        peak_frac=(float(t_w[ip_w]) - delay - t_start) / (t_end - t_start),
-                       u_start=u[a0].copy(), u_end=np.array(u_end, dtype=float),
+                       u_start=np.array(u_start, dtype=float),
+                       u_end=np.array(u_end, dtype=float),
                        walked_before=bool(h["walking"][before].any()),
                        stepped_before=bool(h["stepping"][before].any()))
+
+    def _quiet_pose(self, a0: int) -> np.ndarray:
+        """Hip belt with a gyro: the gravity direction at history position ``a0``, carried
+        by the gyro from the end of the last QUIET_RUN_S (within QUIET_POSE_S before it)
+        in which the hips did not accelerate: a rise straight out of a bounce starts under
+        a few tenths of a g, which bends the accelerometer's direction by tens of degrees
+        (a single quiet sample may be where a movement's acceleration changes sign). The
+        history holds 10 s before the oldest pending segment in any chunking."""
+        h = self.hist
+        j0 = max(0, a0 - int(round(QUIET_POSE_S * GRID_RATE_HZ)))
+        loud = np.abs(h["az_mps2"][j0:a0 + 1]) >= QUIET_ACC_MPS2
+        # the end of the last run of QUIET_RUN_S without acceleration
+        n_run = int(round(QUIET_RUN_S * GRID_RATE_HZ))
+        run = np.convolve(loud, np.ones(n_run, dtype=int), mode="valid") == 0
+        if not run.any():
+            return h.u[a0]
+        j = j0 + int(np.flatnonzero(run)[-1]) + n_run - 1
+        if j == a0 or not np.isfinite(h.gyr_dps[j:a0]).all():
+            return h.u[a0]
+        return _propagate(h.u[j], h.gyr_dps[j:a0], np.diff(h["t_s"][j:a0 + 1]))
 
     def _lobe_onset(self, t_rate: float, t_mid: float, direction: int, i_lo: int,
                     i_hi: int, *, backward: bool, reach_s: float = ACC_LOBE_REACH_S,
