@@ -789,20 +789,26 @@ class RepDetector:
         by the gyro from the end of the last QUIET_RUN_S (within QUIET_POSE_S before it)
         in which the hips did not accelerate: a rise straight out of a bounce starts under
         a few tenths of a g, which bends the accelerometer's direction by tens of degrees
-        (a single quiet sample may be where a movement's acceleration changes sign). The
-        history holds 10 s before the oldest pending segment in any chunking."""
+        (a single quiet sample may be where a movement's acceleration changes sign). Looked
+        for by time, not across a gap in the data (the history keeps no samples there)."""
         h = self.hist
-        j0 = max(0, a0 - int(round(QUIET_POSE_S * GRID_RATE_HZ)))
+        t = h["t_s"]
+        j0 = int(np.searchsorted(t, t[a0] - QUIET_POSE_S))
+        gaps = np.flatnonzero(np.diff(t[j0:a0 + 1]) > 1.5 / GRID_RATE_HZ)
+        if len(gaps):
+            j0 += int(gaps[-1]) + 1
+        n_run = int(round(QUIET_RUN_S * GRID_RATE_HZ))
+        if a0 - j0 + 1 < n_run:
+            return h.u[a0]
         loud = np.abs(h["az_mps2"][j0:a0 + 1]) >= QUIET_ACC_MPS2
         # the end of the last run of QUIET_RUN_S without acceleration
-        n_run = int(round(QUIET_RUN_S * GRID_RATE_HZ))
         run = np.convolve(loud, np.ones(n_run, dtype=int), mode="valid") == 0
         if not run.any():
             return h.u[a0]
         j = j0 + int(np.flatnonzero(run)[-1]) + n_run - 1
         if j == a0 or not np.isfinite(h.gyr_dps[j:a0]).all():
             return h.u[a0]
-        return _propagate(h.u[j], h.gyr_dps[j:a0], np.diff(h["t_s"][j:a0 + 1]))
+        return _propagate(h.u[j], h.gyr_dps[j:a0], np.diff(t[j:a0 + 1]))
 
     def _lobe_onset(self, t_rate: float, t_mid: float, direction: int, i_lo: int,
                     i_hi: int, *, backward: bool, reach_s: float = ACC_LOBE_REACH_S,
