@@ -44,6 +44,8 @@ def _sets_detail(an, truth) -> list[dict]:
     det = [r for st in an.sets for r in st.reps if not r.partial]
     out = []
     for st in truth["sets"]:
+        if not st["reps"]:
+            continue
         full_true = sum(1 for r in st["reps"] if not r["partial"])
         lo, hi = st["reps"][0]["start_s"] - 2.0, st["reps"][-1]["end_s"] + 2.0
         full_det = sum(1 for d in det if lo <= d.top_s <= hi)
@@ -157,15 +159,15 @@ def compare(a: str, b: str) -> None:
     summary(ra, a)
     summary(rb, b)
     by_seed = {r["seed"]: r for r in ra}
-    print("== sessions that differ (sets exact, fp, fn, partial found)")
+    print("== sessions that differ (sets exact, fp, fn, partial found / false, sets detected)")
     for r in rb:
         o = by_seed.get(r["seed"])
         if o is None:
             continue
-        key = ("sets_exact", "fp", "fn", "partial_found")
-        if any(o[k] != r[k] for k in key):
+        key = ("sets_exact", "fp", "fn", "partial_found", "partial_false", "sets_detected")
+        if any(o.get(k) != r.get(k) for k in key):
             print(f"{r['seed']} {r['group']:8s} {r['variant']:10s} {r['hz']:5.0f} Hz  "
-                  + "  ".join(f"{k} {o[k]}->{r[k]}" for k in key if o[k] != r[k]))
+                  + "  ".join(f"{k} {o.get(k)}->{r.get(k)}" for k in key if o.get(k) != r.get(k)))
 
 
 def main() -> int:
