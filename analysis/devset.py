@@ -23,14 +23,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmark import Latency  # noqa: E402  (the benchmark's live replay, per session)
 
 from sensorcoach.evaluation import EVENTS, score  # noqa: E402
-from sensorcoach.events import RepEvent  # noqa: E402
-from sensorcoach.pipeline import StreamPipeline, analyze_recording  # noqa: E402
+from sensorcoach.pipeline import analyze_recording  # noqa: E402
 from sensorcoach.sim import random_spec, simulate  # noqa: E402
-
-#: live chunking, as in the benchmark: a 40-ms connection interval's worth of samples
-LIVE_CHUNK_S = 0.04
 
 
 def _group(spec) -> str:
@@ -62,15 +61,9 @@ def _false_partials(an, truth, max_dt_s: float = 1.0) -> int:
 
 
 def _latency(res) -> dict:
-    rec = res.recording
-    pipe = StreamPipeline(mount=rec.mount)
-    size = max(1, int(round(LIVE_CHUNK_S * rec.sample_rate_hz)))
-    first, later = [], []
-    for ev in pipe.run(rec.samples.chunks(size)):
-        if isinstance(ev, RepEvent):
-            d = ev.to_dict()
-            (first if d["rep"] == 1 else later).append(d["at_s"] - d["top_s"])
-    return {"first": first, "later": later}
+    lat = Latency()
+    lat.replay(res)
+    return {"first": lat.first, "later": lat.later}
 
 
 def session(args: tuple[int, bool, str | None]) -> dict | None:

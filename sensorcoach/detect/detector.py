@@ -367,6 +367,12 @@ class RepDetector:
         self._merge_k = max(self._lookahead_k, int(round(self.merge_s * GRID_RATE_HZ)))
 
     @property
+    def _settle_fraction(self) -> float:
+        """Below this fraction of the set's range a movement is settling, not a rep: the
+        mount's ``min_fraction`` or ``hip_min_fraction``."""
+        return self.hip_min_fraction if self.mount == "hip" else self.min_fraction
+
+    @property
     def _tilt_from_accelerometer(self) -> bool:
         """A hip belt without a gyro: its tilt rate is the accelerometer's alone, bent by
         the hips' own acceleration."""
@@ -793,8 +799,8 @@ class RepDetector:
         for by time, not across a gap in the data (the history keeps no samples there)."""
         h = self.hist
         t = h["t_s"]
-        j0 = int(np.searchsorted(t, t[a0] - QUIET_POSE_S))
-        gaps = np.flatnonzero(np.diff(t[j0:a0 + 1]) > 1.5 / GRID_RATE_HZ)
+        j0 = h.at_times(t[a0] - QUIET_POSE_S)
+        gaps = np.flatnonzero(np.diff(h["k"][j0:a0 + 1]) > 1)  # grid points missing
         if len(gaps):
             j0 += int(gaps[-1]) + 1
         n_run = int(round(QUIET_RUN_S * GRID_RATE_HZ))
@@ -959,7 +965,7 @@ class RepDetector:
             min_deg = self.hip_min_deg
             ref = self._reference_amp() if self._last_rep is not None else None
             if ref:
-                min_deg = max(self.hip_partial_min_deg, self.hip_min_fraction * ref)
+                min_deg = max(self.hip_partial_min_deg, self._settle_fraction * ref)
             # on the hip-thrust arc the hips rise ~0.5 m per radian of pelvis rotation
             # (torso length); sitting down or lying back rotates the pelvis far more per rise
             if not self._hip_turn_in_range(s, min_deg):
@@ -981,7 +987,7 @@ class RepDetector:
         min_m = self.bar_first_min_m
         ref = self._reference_amp() if self._last_rep is not None else None
         if ref:
-            min_m = max(self.bar_min_m, self.min_fraction * ref)
+            min_m = max(self.bar_min_m, self._settle_fraction * ref)
         return (min_m <= s.dz_m <= self.bar_max_m
                 and s.rotation_deg <= self.bar_max_rotation_deg)
 
@@ -1319,8 +1325,7 @@ class RepDetector:
             events.extend(self._finish_rep(rep, next_start=s.t_start_event))
         ref = self._reference_amp()
         frac = s.amp / ref if ref else None
-        min_frac = self.hip_min_fraction if self.mount == "hip" else self.min_fraction
-        if frac is not None and frac < min_frac:
+        if frac is not None and frac < self._settle_fraction:
             return events  # settling, not a rep (and no set opened for it)
         partial = frac is not None and frac < self.partial_fraction
         if partial and self._cur is None:
